@@ -1,0 +1,1 @@
+"""dian layer (see docs/ARCHITECTURE.md)."""

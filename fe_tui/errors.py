@@ -1,0 +1,121 @@
+"""The one exception tree of fe-tui.
+
+Every error the core raises derives from :class:`FeError`. Each carries a
+Spanish message for the person at the keyboard (``message``) and structured
+fields for logs (``fields``). Secrets never go into either: callers pass the
+name of a file or field, never a password or a key.
+
+The UI and the CLI map families of these exceptions to a notification, an
+error modal or an exit code in one place each.
+
+Tree::
+
+    FeError
+    ├── InputError                 bad user input (JSON, models, codes, amounts)
+    │   └── FieldError             one field failed validation
+    ├── XmlError                   untrusted XML could not be read safely
+    │   ├── UnsafeXmlError         DTD / entities / external references present
+    │   ├── XmlTooLargeError       over the size limit
+    │   └── NotDianDocumentError   well-formed, but not a DIAN UBL document
+    ├── SchemaError                a generated document does not validate against DIAN's XSD
+    ├── CertificateError           PKCS#12 problems
+    │   ├── WrongPasswordError
+    │   ├── NotPkcs12Error
+    │   ├── NoPrivateKeyError
+    │   ├── KeyMismatchError
+    │   ├── CertificateExpiredError
+    │   └── CertificateNotYetValidError
+    ├── SigningError               the document cannot be signed as it is
+    └── PackagingError             zip / file-name problems (limits, counters)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FeError(Exception):
+    """Base of every fe-tui error: a Spanish message plus structured fields."""
+
+    #: Exit code the CLI uses for this family (2 = usage or input error).
+    exit_code: int = 2
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(FeError):
+    """The input given by the user (file, JSON, model) is not acceptable."""
+
+
+class FieldError(InputError):
+    """One field of the input failed validation; ``field`` names it."""
+
+    def __init__(self, field: str, message: str, **fields: Any) -> None:
+        super().__init__(f"{field}: {message}", field=field, **fields)
+        self.field = field
+
+
+class XmlError(InputError):
+    """An XML document could not be read."""
+
+
+class UnsafeXmlError(XmlError):
+    """The XML declares a DTD, entities or external references; refused."""
+
+
+class XmlTooLargeError(XmlError):
+    """The XML is larger than the configured limit."""
+
+
+class NotDianDocumentError(XmlError):
+    """Well-formed XML, but not a DIAN UBL 2.1 document (or missing parts of one)."""
+
+
+class SchemaError(FeError):
+    """A document does not validate against DIAN's UBL 2.1 schemas."""
+
+    def __init__(self, message: str, errors: list[str] | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.errors = errors or []
+
+
+class CertificateError(FeError):
+    """Base of PKCS#12 / certificate problems."""
+
+
+class WrongPasswordError(CertificateError):
+    """The PKCS#12 password is wrong."""
+
+
+class NotPkcs12Error(CertificateError):
+    """The file is corrupt or is not a PKCS#12 container."""
+
+
+class NoPrivateKeyError(CertificateError):
+    """The PKCS#12 holds no private key (a certificate alone cannot sign)."""
+
+
+class KeyMismatchError(CertificateError):
+    """The private key does not belong to the certificate."""
+
+
+class CertificateExpiredError(CertificateError):
+    """The certificate's validity ended."""
+
+
+class CertificateNotYetValidError(CertificateError):
+    """The certificate's validity has not started yet."""
+
+
+class SigningError(FeError):
+    """The document cannot be signed in its current form."""
+
+
+class PackagingError(FeError):
+    """A DIAN file name or zip could not be produced or read within limits."""

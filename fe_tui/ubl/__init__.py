@@ -1,0 +1,1 @@
+"""ubl layer (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,91 @@
+"""Validation against DIAN's UBL 2.1 schemas, shipped as package data.
+
+The UBL maindoc schemas validate the document; the ``ext:ExtensionContent``
+holding ``sts:DianExtensions`` is ``processContents="lax"`` there, so the DIAN
+extension is validated separately against ``DIAN_UBL_Structures.xsd``. That
+schema's target namespace is the relative URI
+``dian:gov:co:facturaelectronica:Structures-2-1``; documents may use that or
+the ``urn:`` form, so the extension is checked under the schema's own URI.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from importlib import resources
+
+from lxml import etree
+
+from fe_tui import ns
+from fe_tui.errors import NotDianDocumentError, SchemaError
+
+_MAINDOC = {
+    "Invoice": "UBL-Invoice-2.1.xsd",
+    "CreditNote": "UBL-CreditNote-2.1.xsd",
+    "DebitNote": "UBL-DebitNote-2.1.xsd",
+    "ApplicationResponse": "UBL-ApplicationResponse-2.1.xsd",
+    "AttachedDocument": "UBL-AttachedDocument-2.1.xsd",
+}
+_STS_SCHEMA_NS = "dian:gov:co:facturaelectronica:Structures-2-1"
+
+
+def _xsd_dir() -> str:
+    # The package is installed as plain files (setuptools), so the data folder
+    # is a real directory and relative xsd:import paths resolve.
+    return str(resources.files("fe_tui") / "data" / "xsd")
+
+
+@cache
+def schema_for(root_name: str) -> etree.XMLSchema:
+    """The compiled schema of one UBL document type (cached per process)."""
+    try:
+        filename = _MAINDOC[root_name]
+    except KeyError:
+        raise NotDianDocumentError(f"No hay esquema DIAN para documentos <{root_name}>.") from None
+    tree = etree.parse(f"{_xsd_dir()}/maindoc/{filename}")
+    return etree.XMLSchema(tree)
+
+
+@cache
+def _sts_schema() -> etree.XMLSchema:
+    tree = etree.parse(f"{_xsd_dir()}/maindoc/DIAN_UBL_Structures.xsd")
+    return etree.XMLSchema(tree)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def schema_errors(root: etree._Element) -> list[str]:
+    """Validate a parsed DIAN document; return the errors (empty when valid)."""
+    schema = schema_for(_local(root.tag))
+    errors: list[str] = []
+    if not schema.validate(root):
+        errors.extend(f"línea {e.line}: {e.message}" for e in schema.error_log)
+    for ext in root.iter(*(f"{{{u}}}DianExtensions" for u in ns.STS_ALTERNATIVES)):
+        errors.extend(_sts_errors(ext))
+    return errors
+
+
+def _sts_errors(ext: etree._Element) -> list[str]:
+    doc = copy.deepcopy(ext)
+    source_ns = etree.QName(ext).namespace
+    for el in doc.iter():
+        if isinstance(el.tag, str) and etree.QName(el).namespace == source_ns:
+            el.tag = f"{{{_STS_SCHEMA_NS}}}{etree.QName(el).localname}"
+    # Re-serialise so the namespace declarations follow the renamed tags.
+    doc = etree.fromstring(etree.tostring(doc))
+    schema = _sts_schema()
+    if schema.validate(doc):
+        return []
+    return [f"DianExtensions: {e.message}" for e in schema.error_log]
+
+
+def assert_valid(root: etree._Element) -> None:
+    """Raise :class:`SchemaError` with DIAN rule ZB01's wording when invalid."""
+    errors = schema_errors(root)
+    if errors:
+        raise SchemaError(
+            "El documento no cumple el esquema XML de la DIAN (Regla ZB01): " + errors[0],
+            errors=errors,
+        )
