@@ -1,0 +1,107 @@
+"""Document use cases: build from JSON, sign, verify, recompute the CUFE/CUDE.
+
+The CLI and the console call these; they never build XML or sign themselves.
+Every function raises from :mod:`fe_tui.errors` with a Spanish message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from lxml import etree
+
+from fe_tui import xmlsafe
+from fe_tui.crypto import xades
+from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12_file
+from fe_tui.crypto.verify import VerificationReport, verify_document
+from fe_tui.domain.models import DocumentRequest, load_document_request
+from fe_tui.services.files import read_input
+from fe_tui.ubl import builder, xsd
+from fe_tui.ubl.reader import UuidCheck, diagnose_uuid, read_facts
+
+MAX_JSON_BYTES = 5 * 1024 * 1024
+MAX_P12_BYTES = 1024 * 1024
+
+
+def load_request(path: str | Path) -> DocumentRequest:
+    """Read and validate an invoice/note JSON file (format: docs/invoice-json.md)."""
+    data = read_input(path, max_bytes=MAX_JSON_BYTES, what="El JSON")
+    return load_document_request(data)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A built, schema-valid, unsigned document."""
+
+    document: builder.BuiltDocument
+    xml: bytes
+
+
+def build(request: DocumentRequest, *, validate: bool = True) -> BuildResult:
+    """Build the UBL document and (by default) validate it against DIAN's XSDs."""
+    built = builder.build(request)
+    if validate:
+        xsd.assert_valid(built.root, unsigned=True)
+    return BuildResult(built, built.to_bytes())
+
+
+def load_certificate(path: str | Path, password: str | None) -> LoadedCertificate:
+    """Load a PKCS#12 file (legacy RC2/3DES included)."""
+    return load_pkcs12_file(path, password)
+
+
+def sign_xml(
+    data: bytes,
+    cert: LoadedCertificate,
+    *,
+    role: str = "supplier",
+    digest: str = "sha256",
+    signing_time: datetime | None = None,
+    check_issue_date: bool = True,
+) -> bytes:
+    """Sign an unsigned DIAN document given as bytes (ours or from another builder)."""
+    root = xmlsafe.parse_bytes(data, what="el XML a firmar")
+    prepared = xades.prepare_for_signing(root)
+    return sign_tree(
+        prepared,
+        cert,
+        role=role,
+        digest=digest,
+        signing_time=signing_time,
+        check_issue_date=check_issue_date,
+    )
+
+
+def sign_tree(
+    root: etree._Element,
+    cert: LoadedCertificate,
+    *,
+    role: str = "supplier",
+    digest: str = "sha256",
+    signing_time: datetime | None = None,
+    check_issue_date: bool = True,
+) -> bytes:
+    """Sign a document tree we built (already compact, with an empty signature slot)."""
+    return xades.sign(
+        root,
+        cert,
+        role=role,
+        digest=digest,
+        signature=digest,
+        signing_time=signing_time,
+        check_issue_date=check_issue_date,
+    )
+
+
+def verify_file(path: str | Path) -> VerificationReport:
+    """Verify the XAdES signature of any DIAN document on disk."""
+    data, _ = xmlsafe.read_file(path)
+    return verify_document(data)
+
+
+def check_uuid_file(path: str | Path, secret: str) -> UuidCheck:
+    """Recompute a document's CUFE/CUDE with a technical key or PIN."""
+    _, root = xmlsafe.read_file(path)
+    return diagnose_uuid(read_facts(root), secret)
