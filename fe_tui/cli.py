@@ -50,6 +50,11 @@ def handle_errors(fn: F) -> F:
             else:
                 click.echo(f"Error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader of our output went away (`| head`): stop quietly, as Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_OK)
         except KeyboardInterrupt:
             click.echo("Interrumpido.", err=True)
             sys.exit(130)
@@ -139,14 +144,23 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
     required=True,
     help="Archivo XML de salida (sin firmar).",
 )
+@click.option(
+    "--now",
+    "issue_now",
+    is_flag=True,
+    help="Usar la fecha y hora actuales de Colombia como emisión (p. ej. al reexpedir).",
+)
 @json_option
 @handle_errors
-def build(source: Path, output: Path, as_json: bool) -> None:
+def build(source: Path, output: Path, issue_now: bool, as_json: bool) -> None:
     """Construye el XML UBL 2.1 (sin firmar) desde un JSON (docs/invoice-json.md)."""
     from fe_tui.services import documents
     from fe_tui.services.files import write_private
 
-    result = documents.build(documents.load_request(source))
+    request = documents.load_request(source)
+    if issue_now:
+        request = documents.issued_now(request)
+    result = documents.build(request)
     write_private(output, result.xml)
     doc = result.document
     if as_json:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12
-from fe_tui.domain.models import COLOMBIA_TZ, DocumentRequest
+from fe_tui.domain.models import DocumentRequest
 from fe_tui.services import documents
 from tests import certs
 
@@ -22,9 +22,7 @@ def example_request(name: str, *, issue_at: datetime | None = None) -> DocumentR
     Signing checks that IssueDate is the signing date (FAD09e), so documents
     signed in tests carry today's date.
     """
-    req = documents.load_request(EXAMPLES / f"{name}.json")
-    when = issue_at or datetime.now(COLOMBIA_TZ).replace(microsecond=0)
-    return req.model_copy(update={"document": req.document.model_copy(update={"issue_at": when})})
+    return documents.issued_now(documents.load_request(EXAMPLES / f"{name}.json"), issue_at)
 
 
 @pytest.fixture(scope="session")

@@ -262,6 +262,14 @@ def _inherited_xml_attributes(el: etree._Element, variant: str) -> dict[str, str
     return found
 
 
+class _Unsupported(Exception):
+    """A transform the verifier does not implement."""
+
+
+class _C14nFailed(Exception):
+    """libxml2 refused to canonicalize (e.g. relative namespace URIs)."""
+
+
 def _canonicalize(
     target: etree._Element | etree._ElementTree, spec: _C14n, *, keep_comments: bool
 ) -> bytes:
@@ -269,7 +277,10 @@ def _canonicalize(
     with_comments = spec.comments and keep_comments
     if spec.variant == "detached":
         node = target.getroot() if isinstance(target, etree._ElementTree) else target
-        return etree.tostring(copy.deepcopy(node), method="c14n", with_comments=with_comments)
+        try:
+            return etree.tostring(copy.deepcopy(node), method="c14n", with_comments=with_comments)
+        except etree.C14NError:
+            raise _C14nFailed("la canonicalización falló") from None
     exclusive = spec.variant == "exc-c14n"
     if isinstance(target, etree._Element) and not exclusive:
         extra = _inherited_xml_attributes(target, spec.variant)
@@ -280,13 +291,68 @@ def _canonicalize(
             target = list(tree_copy.getroot().iter())[idx]
             for key, value in extra.items():
                 target.set(key, value)
-    return etree.tostring(
-        target,
-        method="c14n",
-        exclusive=exclusive,
-        with_comments=with_comments,
-        inclusive_ns_prefixes=list(spec.prefixes) or None,
+    prefixes = [p for p in spec.prefixes if p != "#default"]
+    try:
+        out = etree.tostring(
+            target,
+            method="c14n",
+            exclusive=exclusive,
+            with_comments=with_comments,
+            inclusive_ns_prefixes=prefixes or None,
+        )
+    except etree.C14NError:
+        raise _C14nFailed(
+            "la canonicalización falló (¿un espacio de nombres con URI relativa?)"
+        ) from None
+    if exclusive and "#default" in spec.prefixes:
+        out = _render_default_namespace(target, out)
+    return out
+
+
+_C14N_TOKENS = re.compile(rb"<!--.*?-->|<\?.*?\?>|<(?![!?/])([^\s>]+)", re.DOTALL)
+_DEFAULT_DECL = re.compile(rb' xmlns="[^"]*"')
+
+
+def _attr_escape(value: str) -> str:
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace('"', "&quot;")
+        .replace("\t", "&#x9;")
+        .replace("\n", "&#xA;")
+        .replace("\r", "&#xD;")
     )
+
+
+def _render_default_namespace(target: etree._Element | etree._ElementTree, out: bytes) -> bytes:
+    """Apply ``#default`` of an exclusive-C14N PrefixList (lxml drops that token).
+
+    With ``#default`` listed, the default namespace is handled as in inclusive
+    C14N: its declaration is output on the apex when not empty, and on every
+    element whose in-scope default namespace differs from its parent's. The
+    default declaration always comes first after the element name in C14N
+    output, so each start tag is rewritten in document order.
+    """
+    apex = target.getroot() if isinstance(target, etree._ElementTree) else target
+    elements = list(apex.iter(etree.Element))
+    tags = [m for m in _C14N_TOKENS.finditer(out) if m.group(1) is not None]
+    if len(tags) != len(elements):
+        return out
+    pieces: list[bytes] = []
+    pos = 0
+    for el, m in zip(elements, tags, strict=True):
+        default = el.nsmap.get(None) or ""
+        parent = el.getparent() if el is not apex else None
+        parent_default = (parent.nsmap.get(None) or "") if parent is not None else ""
+        pieces.append(out[pos : m.end()])
+        pos = m.end()
+        existing = _DEFAULT_DECL.match(out, pos)
+        if existing:
+            pos = existing.end()
+        if default != parent_default:
+            pieces.append(f' xmlns="{_attr_escape(default)}"'.encode())
+    pieces.append(out[pos:])
+    return b"".join(pieces)
 
 
 def _remove_keeping_tail(el: etree._Element) -> None:
@@ -590,10 +656,6 @@ class _Cert:
     der: bytes
 
 
-class _Unsupported(Exception):
-    """A transform the verifier does not implement."""
-
-
 def _verify_raw(
     cert: x509.Certificate, sig_uri: str, signature: bytes, data: bytes
 ) -> tuple[bool, str | None]:
@@ -629,7 +691,10 @@ def _verify_raw(
 
 def _recover_rsa_digest(cert: x509.Certificate, signature: bytes) -> tuple[str, bytes] | None:
     """Return (hash name, digest) that an RSA PKCS#1 v1.5 signature carries, if any."""
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return None
     if not isinstance(key, rsa.RSAPublicKey):
         return None
     try:
@@ -880,6 +945,9 @@ class _Verifier:
             return
         try:
             octets = self.reference_octets(ref)
+        except _C14nFailed as exc:
+            self.add(name, False, f"Referencia «{ref.name}»: {exc.args[0]}.", **detail)
+            return
         except _Unsupported as exc:
             self.add(
                 name,
@@ -909,7 +977,14 @@ class _Verifier:
 
     def explain_digest(self, ref: _Reference, hash_name: str) -> str | None:
         """Find the canonicalization (and hash) that reproduces a failing declared digest."""
-        _, _, declared = self.reference_plan(ref)
+        remove_own, remove_all, declared = self.reference_plan(ref)
+        if ref.whole_document and not (remove_own or remove_all):
+            return (
+                "Diagnóstico: la referencia al documento no declara la transformación "
+                "enveloped-signature, así que su resumen incluiría la propia firma y nunca puede "
+                "coincidir (DIAN: «Reference '' cannot be validated»); es un error del software "
+                "que firmó."
+            )
         candidates = [hash_name] + [
             n
             for n, size in _DIGEST_SIZES.items()
@@ -920,7 +995,10 @@ class _Verifier:
             variants = [v for v in variants if v.variant != "detached"]
         matches: list[tuple[_C14n, str]] = []
         for spec in variants:
-            octets = self.reference_octets(ref, spec)
+            try:
+                octets = self.reference_octets(ref, spec)
+            except _C14nFailed:
+                continue
             for candidate in candidates:
                 if _digest(candidate, octets) == ref.digest_value:
                     matches.append((spec, candidate))
@@ -1046,7 +1124,12 @@ class _Verifier:
             self.add(name, False, "ds:SignatureValue vacío o no es base64.")
             self.signer = certs[0]
             return
-        octets = _canonicalize(signed_info, spec, keep_comments=True)
+        try:
+            octets = _canonicalize(signed_info, spec, keep_comments=True)
+        except _C14nFailed as exc:
+            self.add(name, False, f"SignedInfo: {exc.args[0]}.")
+            self.signer = certs[0]
+            return
         matching = [c for c in certs if any(self.cert_matches_entry(c, e) for e in xades_certs)]
         ordered = matching + [c for c in certs if c not in matching]
         reason: str | None = None
@@ -1098,14 +1181,17 @@ class _Verifier:
             v for v in _ALTERNATIVES if v != declared and v.variant != "detached"
         ]
         for spec in variants:
-            octets = _canonicalize(signed_info, spec, keep_comments=True)
+            try:
+                octets = _canonicalize(signed_info, spec, keep_comments=True)
+            except _C14nFailed:
+                continue
             if recovered is not None:
                 hash_name, value = recovered
                 if hash_name in _HASHES and _digest(hash_name, octets) == value:
                     declared_hash = algo[1] if algo else "?"
                     if spec == declared:
                         return (
-                            f"La firma se calculó con {hash_name.upper()} aunque "
+                            f"Diagnóstico: la firma se calculó con {hash_name.upper()} aunque "
                             f"SignatureMethod declara {declared_hash.upper()}."
                         )
                     return (
@@ -1459,7 +1545,7 @@ class _Verifier:
         try:
             ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
             ku_ok = ku.digital_signature and ku.content_commitment
-        except x509.ExtensionNotFound:
+        except (x509.ExtensionNotFound, ValueError):
             ku_ok = False
         if not ku_ok:
             self.add(
@@ -1549,11 +1635,7 @@ class _Verifier:
                 "Las propiedades firmadas (xades:SignedProperties: hora de firma, certificado, "
                 "política o rol) se editaron después de firmar."
             )
-        elif (
-            "KeyInfo" in unexplained
-            and unexplained <= {"KeyInfo"}
-            and (not self.binding_ok or self.sv_wrong_key)
-        ):
+        elif unexplained == {"KeyInfo"} and (not self.binding_ok or self.sv_wrong_key):
             pattern = (
                 "El certificado de KeyInfo se reemplazó después de firmar: no coincide con "
                 "xades:SigningCertificate y la firma no verifica con su clave."
@@ -1587,6 +1669,10 @@ class _Verifier:
         out = head + ([pattern] if pattern else []) + errors
         if not self.refs:
             out.append("SignedInfo no tiene referencias: la firma no protege nada.")
+        elif not self.coverage_ok:
+            coverage = self.report.check("coverage")
+            if coverage is not None:
+                out.append(coverage.message)
         if self.report.valid and not out:
             return
         d[:0] = out
@@ -1601,6 +1687,8 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
         return cert.subject == cert.issuer
+    except ValueError:
+        return False
 
 
 def _has_indentation(el: etree._Element) -> bool:
@@ -1683,8 +1771,10 @@ def verify_document(data: bytes, *, now: datetime | None = None) -> Verification
     if located:
         sig, position = located[0]
         extra = f" Hay {len(located)} firmas; se verifica la primera." if len(located) > 1 else ""
-        where = "la segunda ext:UBLExtension" if position == 2 else (
-            f"la ext:UBLExtension número {position} (lo usual es la segunda)"
+        where = (
+            "la segunda ext:UBLExtension"
+            if position == 2
+            else (f"la ext:UBLExtension número {position} (lo usual es la segunda)")
         )
         report.checks.append(
             Check(

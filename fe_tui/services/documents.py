@@ -16,7 +16,7 @@ from fe_tui import xmlsafe
 from fe_tui.crypto import xades
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12_file
 from fe_tui.crypto.verify import VerificationReport, verify_document
-from fe_tui.domain.models import DocumentRequest, load_document_request
+from fe_tui.domain.models import COLOMBIA_TZ, DocumentRequest, load_document_request
 from fe_tui.services.files import read_input
 from fe_tui.ubl import builder, xsd
 from fe_tui.ubl.reader import UuidCheck, diagnose_uuid, read_facts
@@ -29,6 +29,17 @@ def load_request(path: str | Path) -> DocumentRequest:
     """Read and validate an invoice/note JSON file (format: docs/invoice-json.md)."""
     data = read_input(path, max_bytes=MAX_JSON_BYTES, what="El JSON")
     return load_document_request(data)
+
+
+def issued_now(request: DocumentRequest, now: datetime | None = None) -> DocumentRequest:
+    """The same request dated now (Colombian time, whole seconds).
+
+    DIAN wants IssueDate to be the signing and transmission date (FAD09e), so a
+    document re-issued after a rejection is re-dated, keeping its number.
+    """
+    when = (now or datetime.now(COLOMBIA_TZ)).astimezone(COLOMBIA_TZ).replace(microsecond=0)
+    document = request.document.model_copy(update={"issue_at": when})
+    return request.model_copy(update={"document": document})
 
 
 @dataclass(frozen=True)
