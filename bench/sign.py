@@ -97,7 +97,7 @@ def main() -> None:
         return key.private_key.sign(signed_info_like, padding.PKCS1v15(), hashes.SHA256())
 
     def floor_c14n() -> object:
-        return hashlib.sha256(etree.tostring(root, method="c14n")).digest()
+        return hashlib.sha256(etree.tostring(root, method="c14n", with_comments=False)).digest()
 
     def floor_zip() -> object:
         return base64.b64encode(packaging.zip_files({"fv.xml": signed}))

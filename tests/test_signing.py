@@ -202,3 +202,13 @@ def test_already_signed_document_is_resigned_not_double_signed(
     again = documents.sign_xml(signed, signing_cert)
     assert again.count(b"<ds:Signature ") == 1
     xmlsec_verify(again, signing_cert)
+
+
+def test_comments_are_not_part_of_the_document_digest(signing_cert: LoadedCertificate) -> None:
+    """The enveloped reference canonicalizes without comments (C14N 1.0 default)."""
+    built = documents.build(example_request("factura"))
+    root = built.document.root
+    root.insert(1, etree.Comment(" generado por otro sistema "))
+    signed = xades.sign(root, signing_cert)
+    xmlsec_verify(signed, signing_cert)
+    assert verify_document(signed).valid

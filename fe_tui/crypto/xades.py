@@ -260,7 +260,7 @@ def sign(
     def b64digest(data: bytes) -> str:
         return base64.b64encode(hash_fn(data).digest()).decode("ascii")
 
-    document_c14n: bytes = etree.tostring(root, method="c14n")
+    document_c14n: bytes = etree.tostring(root, method="c14n", with_comments=False)
     doc_digest = b64digest(document_c14n)
 
     cd = _cert_data(cert)
