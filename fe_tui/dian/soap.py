@@ -1,0 +1,414 @@
+"""SOAP 1.2 + WS-Addressing + WS-Security of DIAN's ``WcfDianCustomerServices`` (SPEC §5.2, §15.4).
+
+Both sides of the wire live here so that they cannot drift apart: the client
+builds and signs request envelopes; the simulator parses them and checks the
+WS-Security header exactly as DIAN does.
+
+The request header carries a ``wsu:Timestamp``, the company certificate as a
+``wsse:BinarySecurityToken`` and an XMLDSig signature over ``wsa:To`` only
+(exclusive C14N with the inclusive-prefix lists DIAN's WSDL policy names,
+RSA-SHA256). That is what DIAN's consumption guide and every peer send, and
+DIAN accepts it. The verifier also accepts the WSDL's ``ThumbprintSHA1`` key
+reference, given the certificates it may refer to.
+
+Envelopes are built as text around a small lxml-canonicalized header: the
+base64 ``contentFile`` (the largest part) is never parsed or canonicalized on
+the client side.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from lxml import etree
+
+from fe_tui import xmlsafe
+from fe_tui.errors import FeError
+
+SOAP = "http://www.w3.org/2003/05/soap-envelope"
+WSA = "http://www.w3.org/2005/08/addressing"
+WCF = "http://wcf.dian.colombia"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
+BASE64_BINARY = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
+)
+THUMBPRINT_SHA1 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.1#ThumbprintSHA1"
+ACTION_BASE = "http://wcf.dian.colombia/IWcfDianCustomerServices/"
+
+#: Operation → parameter names, in the order the WSDL declares them.
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "SendBillSync": ("fileName", "contentFile"),
+    "SendBillAsync": ("fileName", "contentFile"),
+    "SendTestSetAsync": ("fileName", "contentFile", "testSetId"),
+    "GetStatus": ("trackId",),
+    "GetStatusZip": ("trackId",),
+    "GetNumberingRange": ("accountCode", "accountCodeT", "softwareCode"),
+    "GetXmlByDocumentKey": ("trackId",),
+    "SendEventUpdateStatus": ("contentFile",),
+}
+
+#: Inclusive-prefix lists of DIAN's WSDL policy (SignedInfo, and the wsa:To reference).
+SIGNED_INFO_PREFIXES = ("wsa", "soap", "wcf")
+REFERENCE_PREFIXES = ("soap", "wcf")
+#: Lifetime we give our Timestamp; DIAN's own answers use 5 minutes.
+TIMESTAMP_TTL = timedelta(seconds=60)
+
+
+class SecurityFault(FeError):
+    """A WS-Security header that DIAN would refuse (``a:InvalidSecurity``)."""
+
+
+class EnvelopeError(FeError):
+    """Not a SOAP 1.2 envelope of a known DIAN operation."""
+
+
+def content_type(operation: str) -> str:
+    """SOAP 1.2 carries the action in the content type, not in a SOAPAction header."""
+    return f'application/soap+xml;charset=UTF-8;action="{ACTION_BASE}{operation}"'
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@dataclass(frozen=True)
+class _CertCache:
+    der_b64: str
+
+
+_certs: dict[int, _CertCache] = {}
+
+
+def _cert_b64(cert: x509.Certificate) -> str:
+    key = id(cert)
+    cached = _certs.get(key)
+    if cached is None:
+        cached = _CertCache(
+            base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+        )
+        _certs[key] = cached
+    return cached.der_b64
+
+
+def build_request(
+    operation: str,
+    params: Mapping[str, str],
+    *,
+    to: str,
+    private_key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+    now: datetime | None = None,
+    ttl: timedelta = TIMESTAMP_TTL,
+) -> bytes:
+    """A signed SOAP 1.2 request envelope for ``operation`` addressed to ``to``."""
+    try:
+        names = OPERATIONS[operation]
+    except KeyError:
+        raise EnvelopeError(f"Operación DIAN desconocida: {operation}.") from None
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise EnvelopeError(f"Faltan parámetros para {operation}: {', '.join(missing)}.")
+    created = now or datetime.now(UTC)
+    suffix = uuid.uuid4().hex
+    ts_id, x509_id, sig_id, ki_id, str_id, to_id = (
+        f"{p}-{suffix}" for p in ("TS", "X509", "SIG", "KI", "STR", "id")
+    )
+    si_prefixes, ref_prefixes = " ".join(SIGNED_INFO_PREFIXES), " ".join(REFERENCE_PREFIXES)
+    header = (
+        f'<soap:Envelope xmlns:soap="{SOAP}" xmlns:wcf="{WCF}">'
+        f'<soap:Header xmlns:wsa="{WSA}">'
+        f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">'
+        f'<wsu:Timestamp wsu:Id="{ts_id}"><wsu:Created>{_utc(created)}</wsu:Created>'
+        f"<wsu:Expires>{_utc(created + ttl)}</wsu:Expires></wsu:Timestamp>"
+        f'<wsse:BinarySecurityToken EncodingType="{BASE64_BINARY}" ValueType="{X509V3}" '
+        f'wsu:Id="{x509_id}">{_cert_b64(certificate)}</wsse:BinarySecurityToken>'
+        f'<ds:Signature xmlns:ds="{DS}" Id="{sig_id}"><ds:SignedInfo>'
+        f'<ds:CanonicalizationMethod Algorithm="{EXC_C14N}">'
+        f'<ec:InclusiveNamespaces xmlns:ec="{EXC_C14N}" PrefixList="{si_prefixes}"/>'
+        f"</ds:CanonicalizationMethod>"
+        f'<ds:SignatureMethod Algorithm="{RSA_SHA256}"/>'
+        f'<ds:Reference URI="#{to_id}"><ds:Transforms><ds:Transform Algorithm="{EXC_C14N}">'
+        f'<ec:InclusiveNamespaces xmlns:ec="{EXC_C14N}" PrefixList="{ref_prefixes}"/>'
+        f"</ds:Transform></ds:Transforms>"
+        f'<ds:DigestMethod Algorithm="{SHA256}"/><ds:DigestValue></ds:DigestValue></ds:Reference>'
+        f"</ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>"
+        f'<ds:KeyInfo Id="{ki_id}"><wsse:SecurityTokenReference wsu:Id="{str_id}">'
+        f'<wsse:Reference URI="#{x509_id}" ValueType="{X509V3}"/></wsse:SecurityTokenReference>'
+        f"</ds:KeyInfo></ds:Signature></wsse:Security>"
+        f"<wsa:Action>{ACTION_BASE}{operation}</wsa:Action>"
+        f'<wsa:To xmlns:wsu="{WSU}" wsu:Id="{to_id}">{_escape(to)}</wsa:To>'
+        f"</soap:Header><soap:Body/></soap:Envelope>"
+    )
+    root = etree.fromstring(header.encode())
+    to_el = root[0][2]
+    signed_info = root[0][0][2][0]
+    digest = hashlib.sha256(
+        etree.tostring(
+            to_el,
+            method="c14n",
+            exclusive=True,
+            with_comments=False,
+            inclusive_ns_prefixes=list(REFERENCE_PREFIXES),
+        )
+    ).digest()
+    signed_info[2][2].text = base64.b64encode(digest).decode()  # Reference/DigestValue
+    canonical = etree.tostring(
+        signed_info,
+        method="c14n",
+        exclusive=True,
+        with_comments=False,
+        inclusive_ns_prefixes=list(SIGNED_INFO_PREFIXES),
+    )
+    signature = private_key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())
+    signed_info.getnext().text = base64.b64encode(signature).decode()
+    head = etree.tostring(root)
+    # Splice the body in as text: the base64 content is never parsed here.
+    body = "".join(f"<wcf:{n}>{_escape(params[n])}</wcf:{n}>" for n in names)
+    empty = b"<soap:Body/>"
+    at = head.rfind(empty)
+    return (
+        head[:at]
+        + f"<soap:Body><wcf:{operation}>{body}</wcf:{operation}></soap:Body>".encode()
+        + head[at + len(empty) :]
+    )
+
+
+@dataclass
+class ParsedRequest:
+    """A request envelope as the service sees it."""
+
+    operation: str
+    action: str
+    to: str | None
+    params: dict[str, str]
+    root: etree._Element = field(repr=False)
+
+
+def parse_request(data: bytes, *, max_bytes: int = 40 * 1024 * 1024) -> ParsedRequest:
+    """Parse a request envelope (untrusted) into operation, action, ``wsa:To`` and parameters."""
+    try:
+        root = xmlsafe.parse_bytes(data, max_bytes=max_bytes, what="la petición SOAP")
+    except FeError as exc:
+        raise EnvelopeError(exc.message) from None
+    if root.tag != f"{{{SOAP}}}Envelope":
+        raise EnvelopeError("La petición no es un sobre SOAP 1.2.")
+    body = root.find(f"{{{SOAP}}}Body")
+    if body is None or len(body) == 0:
+        raise EnvelopeError("El sobre SOAP no tiene cuerpo.")
+    op_el = body[0]
+    operation = etree.QName(op_el).localname
+    if operation not in OPERATIONS:
+        raise EnvelopeError(f"Operación desconocida: {operation}.")
+    params = {etree.QName(p).localname: (p.text or "").strip() for p in op_el}
+    action = (root.findtext(f"{{{SOAP}}}Header/{{{WSA}}}Action") or "").strip()
+    to = root.findtext(f"{{{SOAP}}}Header/{{{WSA}}}To")
+    return ParsedRequest(operation, action, to.strip() if to else None, params, root)
+
+
+@dataclass(frozen=True)
+class SecurityInfo:
+    """What a valid WS-Security header established."""
+
+    certificate: x509.Certificate
+    created: datetime
+    expires: datetime
+    key_reference: str  #: "BinarySecurityToken" or "ThumbprintSHA1"
+
+
+def _parse_time(text: str | None, what: str) -> datetime:
+    if not text:
+        raise SecurityFault(f"El encabezado WS-Security no tiene {what}.")
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise SecurityFault(f"{what} no es una fecha válida: {text!r}.") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _by_wsu_id(root: etree._Element, ident: str) -> etree._Element:
+    found = [el for el in root.iter() if el.get(f"{{{WSU}}}Id") == ident or el.get("Id") == ident]
+    if len(found) != 1:
+        raise SecurityFault(
+            f"La referencia #{ident} de la firma WS-Security no apunta a un único elemento."
+        )
+    return found[0]
+
+
+def _prefixes(el: etree._Element | None) -> list[str] | None:
+    if el is None:
+        return None
+    inc = el.find(f"{{{EXC_C14N}}}InclusiveNamespaces")
+    if inc is None:
+        return None
+    return (inc.get("PrefixList") or "").split()
+
+
+def verify_security(
+    request: ParsedRequest,
+    *,
+    now: datetime | None = None,
+    clock_skew: timedelta = timedelta(minutes=5),
+    known_certificates: Iterable[x509.Certificate] = (),
+) -> SecurityInfo:
+    """Check the WS-Security header as DIAN does; raise :class:`SecurityFault` with the reason.
+
+    Checks: a Timestamp whose window contains ``now`` (± skew); a signature
+    whose single reference is ``wsa:To``, with exclusive C14N, valid for the
+    certificate given as BinarySecurityToken (or found by ThumbprintSHA1 among
+    ``known_certificates``); that certificate valid now.
+    """
+    now = now or datetime.now(UTC)
+    root = request.root
+    header = root.find(f"{{{SOAP}}}Header")
+    security = header.find(f"{{{WSSE}}}Security") if header is not None else None
+    if security is None:
+        raise SecurityFault("El sobre no trae encabezado wsse:Security.")
+    ts = security.find(f"{{{WSU}}}Timestamp")
+    if ts is None:
+        raise SecurityFault("El encabezado WS-Security no trae wsu:Timestamp.")
+    created = _parse_time(ts.findtext(f"{{{WSU}}}Created"), "wsu:Created")
+    expires = _parse_time(ts.findtext(f"{{{WSU}}}Expires"), "wsu:Expires")
+    if created - clock_skew > now:
+        raise SecurityFault(
+            f"wsu:Created ({_utc(created)}) está en el futuro; revise el reloj del equipo."
+        )
+    if expires + clock_skew < now:
+        raise SecurityFault(
+            f"El Timestamp WS-Security venció ({_utc(expires)}); la petición es vieja o el reloj "
+            "del equipo está atrasado."
+        )
+    sig = security.find(f"{{{DS}}}Signature")
+    if sig is None:
+        raise SecurityFault("El encabezado WS-Security no está firmado (falta ds:Signature).")
+    signed_info = sig.find(f"{{{DS}}}SignedInfo")
+    if signed_info is None:
+        raise SecurityFault("La firma WS-Security no tiene SignedInfo.")
+    refs = signed_info.findall(f"{{{DS}}}Reference")
+    to_el = header.find(f"{{{WSA}}}To") if header is not None else None
+    if to_el is None:
+        raise SecurityFault("El sobre no trae wsa:To.")
+    signed_to = False
+    for ref in refs:
+        target = _by_wsu_id(root, (ref.get("URI") or "").lstrip("#"))
+        transform = ref.find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+        canonical = etree.tostring(
+            target,
+            method="c14n",
+            exclusive=True,
+            with_comments=False,
+            inclusive_ns_prefixes=_prefixes(transform),
+        )
+        method = ref.find(f"{{{DS}}}DigestMethod")
+        algorithm = method.get("Algorithm") if method is not None else None
+        hash_name = {SHA256: "sha256", "http://www.w3.org/2000/09/xmldsig#sha1": "sha1"}.get(
+            algorithm or ""
+        )
+        if hash_name is None:
+            raise SecurityFault(f"Algoritmo de resumen no admitido en WS-Security: {algorithm}.")
+        declared = (ref.findtext(f"{{{DS}}}DigestValue") or "").strip()
+        actual = base64.b64encode(hashlib.new(hash_name, canonical).digest()).decode()
+        if declared != actual:
+            raise SecurityFault(
+                "El resumen de wsa:To en la firma WS-Security no coincide (el encabezado cambió "
+                "después de firmarlo)."
+            )
+        signed_to = signed_to or target is to_el
+    if not signed_to:
+        raise SecurityFault("La firma WS-Security no cubre wsa:To.")
+    cert, reference = _security_certificate(root, sig, known_certificates)
+    canonical_si = etree.tostring(
+        signed_info,
+        method="c14n",
+        exclusive=True,
+        with_comments=False,
+        inclusive_ns_prefixes=_prefixes(signed_info.find(f"{{{DS}}}CanonicalizationMethod")),
+    )
+    value = base64.b64decode((sig.findtext(f"{{{DS}}}SignatureValue") or "").strip() or b"")
+    public = cert.public_key()
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise SecurityFault("El certificado WS-Security no tiene llave RSA.")
+    try:
+        public.verify(value, canonical_si, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise SecurityFault(
+            "An error occurred when verifying security for the message: la firma WS-Security no "
+            "corresponde al certificado."
+        ) from None
+    if now < cert.not_valid_before_utc:
+        raise SecurityFault("Certificado aún no se encuentra vigente.")
+    if now > cert.not_valid_after_utc:
+        raise SecurityFault("El certificado del encabezado WS-Security está vencido.")
+    return SecurityInfo(cert, created, expires, reference)
+
+
+def _security_certificate(
+    root: etree._Element, sig: etree._Element, known: Iterable[x509.Certificate]
+) -> tuple[x509.Certificate, str]:
+    str_el = sig.find(f"{{{DS}}}KeyInfo/{{{WSSE}}}SecurityTokenReference")
+    if str_el is None:
+        raise SecurityFault("La firma WS-Security no dice con qué certificado se hizo.")
+    ref = str_el.find(f"{{{WSSE}}}Reference")
+    if ref is not None:
+        token = _by_wsu_id(root, (ref.get("URI") or "").lstrip("#"))
+        try:
+            der = base64.b64decode("".join((token.text or "").split()))
+            return x509.load_der_x509_certificate(der), "BinarySecurityToken"
+        except ValueError:
+            raise SecurityFault("El BinarySecurityToken no es un certificado X.509.") from None
+    key_id = str_el.find(f"{{{WSSE}}}KeyIdentifier")
+    if key_id is not None and key_id.get("ValueType") == THUMBPRINT_SHA1:
+        thumb = base64.b64decode((key_id.text or "").strip())
+        for cert in known:
+            if cert.fingerprint(hashes.SHA1()) == thumb:  # noqa: S303 - WS-Security's identifier
+                return cert, "ThumbprintSHA1"
+        raise SecurityFault("El certificado referido por ThumbprintSHA1 no está registrado.")
+    raise SecurityFault("Referencia de llave WS-Security no admitida.")
+
+
+def envelope(body_xml: str, *, action: str, now: datetime | None = None) -> bytes:
+    """A response envelope in DIAN's shape (SOAP 1.2, ``a:Action``, a 5-minute Timestamp)."""
+    created = now or datetime.now(UTC)
+    return (
+        f'<s:Envelope xmlns:s="{SOAP}" xmlns:a="{WSA}" xmlns:u="{WSU}"><s:Header>'
+        f'<a:Action s:mustUnderstand="1">{action}</a:Action>'
+        f'<o:Security xmlns:o="{WSSE}" s:mustUnderstand="1"><u:Timestamp u:Id="_0">'
+        f"<u:Created>{_utc(created)}</u:Created>"
+        f"<u:Expires>{_utc(created + timedelta(minutes=5))}</u:Expires></u:Timestamp></o:Security>"
+        f"</s:Header><s:Body>{body_xml}</s:Body></s:Envelope>"
+    ).encode()
+
+
+def fault(code: str, subcode: str, reason: str) -> bytes:
+    """A SOAP 1.2 fault, e.g. ``fault("s:Sender", "a:InvalidSecurity", "An error occurred…")``."""
+    return (
+        f'<s:Envelope xmlns:s="{SOAP}" xmlns:a="http://schemas.xmlsoap.org/ws/2005/02/sc">'
+        f"<s:Body><s:Fault><s:Code><s:Value>{code}</s:Value><s:Subcode><s:Value>{subcode}"
+        f'</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="es-CO">{_escape(reason)}'
+        f"</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>"
+    ).encode()
+
+
+def describe(value: Any) -> str:  # pragma: no cover - debugging aid
+    return etree.tostring(value, pretty_print=True).decode() if value is not None else ""
