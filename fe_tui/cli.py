@@ -155,7 +155,7 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
 def build(source: Path, output: Path, issue_now: bool, as_json: bool) -> None:
     """Construye el XML UBL 2.1 (sin firmar) desde un JSON (docs/invoice-json.md)."""
     from fe_tui.services import documents
-    from fe_tui.services.files import write_private
+    from fe_tui.fileio import write_private
 
     request = documents.load_request(source)
     if issue_now:
@@ -226,7 +226,7 @@ def sign(
     """Firma un XML DIAN con XAdES-EPES."""
     from fe_tui import xmlsafe
     from fe_tui.services import documents
-    from fe_tui.services.files import write_private
+    from fe_tui.fileio import write_private
 
     data, _ = xmlsafe.read_file(source)
     loaded = documents.load_certificate(cert_path, _password(password_env))

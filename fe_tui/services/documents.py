@@ -17,7 +17,7 @@ from fe_tui.crypto import xades
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12_file
 from fe_tui.crypto.verify import VerificationReport, verify_document
 from fe_tui.domain.models import COLOMBIA_TZ, DocumentRequest, load_document_request
-from fe_tui.services.files import read_input
+from fe_tui.fileio import read_input
 from fe_tui.ubl import builder, xsd
 from fe_tui.ubl.reader import UuidCheck, diagnose_uuid, read_facts
 

@@ -501,6 +501,8 @@ class _Builder:
         line_tag, qty_tag = LINE_TAGS[self.kind]
         el = _sub(root, CAC + line_tag)
         _sub(el, CBC + "ID", str(index))
+        if line.note:
+            _sub(el, CBC + "Note", line.note)
         _sub(el, CBC + qty_tag, t.format_quantity(line.quantity), unitCode=line.unit_code)
         self.money(el, CBC + "LineExtensionAmount", lt.line_extension)
         if self.kind != "debit_note":
@@ -508,7 +510,7 @@ class _Builder:
         if line.free_of_charge and line.reference_price is not None:
             acp = _sub(_sub(el, CAC + "PricingReference"), CAC + "AlternativeConditionPrice")
             self.money(acp, CBC + "PriceAmount", line.reference_price)
-            _sub(acp, CBC + "PriceTypeCode", "01")
+            _sub(acp, CBC + "PriceTypeCode", line.reference_price_code)
 
         def allowances() -> None:
             for i, ac in enumerate(lt.allowances_charges, start=1):
