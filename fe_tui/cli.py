@@ -154,8 +154,8 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
 @handle_errors
 def build(source: Path, output: Path, issue_now: bool, as_json: bool) -> None:
     """Construye el XML UBL 2.1 (sin firmar) desde un JSON (docs/invoice-json.md)."""
-    from fe_tui.services import documents
     from fe_tui.fileio import write_private
+    from fe_tui.services import documents
 
     request = documents.load_request(source)
     if issue_now:
@@ -225,8 +225,8 @@ def sign(
 ) -> None:
     """Firma un XML DIAN con XAdES-EPES."""
     from fe_tui import xmlsafe
-    from fe_tui.services import documents
     from fe_tui.fileio import write_private
+    from fe_tui.services import documents
 
     data, _ = xmlsafe.read_file(source)
     loaded = documents.load_certificate(cert_path, _password(password_env))

@@ -43,7 +43,9 @@ class FileCounters:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             lock = open(self.dir / ".file-counters.lock", "a+")  # noqa: SIM115 - held for the block
         except OSError as exc:
-            raise FeError(f"No se puede usar la carpeta de estado {self.dir}: {exc.strerror}.") from None
+            raise FeError(
+                f"No se puede usar la carpeta de estado {self.dir}: {exc.strerror}."
+            ) from None
         with lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
