@@ -305,5 +305,266 @@ def cufe(file: Path, key: str, as_json: bool) -> None:
     sys.exit(EXIT_OK if result.matches else EXIT_CHECK_FAILED)
 
 
+# -- dian ------------------------------------------------------------------------------------------
+def dian_options(fn: F) -> F:
+    """Options shared by the commands that talk to DIAN's web service."""
+    options = [
+        click.option(
+            "--env",
+            "env_key",
+            type=click.Choice(["habilitacion", "produccion", "simulator"]),
+            default="habilitacion",
+            show_default=True,
+            envvar="FE_TUI_ENV",
+            help="Ambiente DIAN; «simulator» es el simulador local (doble de pruebas).",
+        ),
+        click.option(
+            "--url",
+            envvar="FE_TUI_DIAN_URL",
+            default=None,
+            help="URL del servicio (para el simulador, p. ej. http://127.0.0.1:8089/"
+            "WcfDianCustomerServices.svc).",
+        ),
+        click.option(
+            "--cert",
+            "cert_path",
+            envvar="FE_TUI_CERT",
+            type=click.Path(dir_okay=False, path_type=Path),
+            required=True,
+            help="PKCS#12 de la empresa (o del proveedor) que firma el encabezado WS-Security.",
+        ),
+        password_option,
+        click.option(
+            "--timeout",
+            type=click.FloatRange(1, 600),
+            default=60.0,
+            show_default=True,
+            help="Segundos de espera de la respuesta de la DIAN.",
+        ),
+        json_option,
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run_dian(
+    env_key: str,
+    url: str | None,
+    cert_path: Path,
+    password_env: str,
+    timeout: float,
+    as_json: bool,
+    call: Callable[[Any], Any],
+) -> None:
+    """Open a client, run ``call(client)`` (a coroutine function), print and exit by outcome."""
+    import asyncio
+
+    import httpx
+
+    from fe_tui.dian.client import DianClient
+    from fe_tui.dian.environments import resolve
+    from fe_tui.services import dian_ops
+    from fe_tui.services.documents import load_certificate
+
+    environment = resolve(env_key, url)
+    loaded = load_certificate(cert_path, _password(password_env))
+    loaded.check_valid_at(datetime.now(UTC))
+
+    async def go() -> Any:
+        t = httpx.Timeout(connect=10.0, read=timeout, write=30.0, pool=10.0)
+        async with DianClient(environment, loaded, timeout=t) as client:
+            return await call(client)
+
+    outcome = asyncio.run(go())
+    if as_json:
+        _emit_json(
+            {
+                "ok": dian_ops.exit_code(outcome) == 0,
+                "environment": {
+                    "key": environment.key,
+                    "label": environment.label,
+                    "url": environment.url,
+                },
+                **dian_ops.outcome_to_dict(outcome),
+            }
+        )
+    else:
+        click.echo(f"Ambiente: {environment.label} — {environment.url}")
+        _print_outcome(outcome)
+    sys.exit(dian_ops.exit_code(outcome))
+
+
+def _print_outcome(outcome: Any, indent: str = "") -> None:
+    from fe_tui.dian import outcomes as oc
+
+    click.echo(f"{indent}{outcome.message}")
+    for rule in getattr(outcome, "rules", []) or []:
+        click.echo(f"{indent}  [{rule.kind or '—'}] {rule.code or 'sin código'}: {rule.dian_text}")
+        if rule.known:
+            click.echo(f"{indent}      Qué revisa: {rule.explanation}")
+            if rule.xpath:
+                click.echo(f"{indent}      Dónde: {rule.xpath}")
+            click.echo(f"{indent}      Cómo corregir: {rule.fix}")
+        else:
+            click.echo(f"{indent}      (regla sin ficha en el catálogo; se muestra como llegó)")
+    if isinstance(outcome, oc.NumberingRanges):
+        for r in outcome.response.ranges:
+            click.echo(
+                f"{indent}  Resolución {r.resolution_number} prefijo {r.prefix or '(sin prefijo)'} "
+                f"{r.from_number}–{r.to_number}, vigente {r.valid_date_from} a {r.valid_date_to}, "
+                f"clave técnica {r.technical_key or '(no trae)'}"
+            )
+    if isinstance(outcome, oc.BatchStatus):
+        for item in outcome.items:
+            _print_outcome(item, indent + "  ")
+    if isinstance(outcome, oc.Queued):
+        click.echo(f"{indent}ZipKey: {outcome.zip_key}")
+    if getattr(outcome, "needs_status_check", False):
+        click.echo(f"{indent}Antes de reenviar: fe-tui dian status CUFE (la DIAN pudo recibirlo).")
+
+
+@main.group()
+def dian() -> None:
+    """Web service de la DIAN: enviar documentos, consultar estado y rangos."""
+
+
+@dian.command("status")
+@click.argument("key")
+@dian_options
+@handle_errors
+def dian_status(
+    key: str,
+    env_key: str,
+    url: str | None,
+    cert_path: Path,
+    password_env: str,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Estado de un documento en la DIAN por su CUFE/CUDE (GetStatus), o de un lote por ZipKey."""
+    key = key.strip()
+    is_zip_key = len(key) == 36 and key.count("-") == 4
+
+    async def call(client: Any) -> Any:
+        if is_zip_key:
+            return await client.get_status_zip(key)
+        return await client.get_status(key)
+
+    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call)
+
+
+@dian.command("ranges")
+@click.option("--nit", envvar="FE_TUI_NIT", required=True, help="NIT del emisor (sin DV).")
+@click.option(
+    "--provider-nit", default=None, help="NIT de quien consulta (por defecto, el emisor)."
+)
+@click.option(
+    "--software-id",
+    envvar="FE_TUI_SOFTWARE_ID",
+    required=True,
+    help="SoftwareID registrado en el portal.",
+)
+@dian_options
+@handle_errors
+def dian_ranges(
+    nit: str,
+    provider_nit: str | None,
+    software_id: str,
+    env_key: str,
+    url: str | None,
+    cert_path: Path,
+    password_env: str,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Rangos de numeración y claves técnicas asociados al software (GetNumberingRange)."""
+
+    async def call(client: Any) -> Any:
+        return await client.get_numbering_range(nit, provider_nit or nit, software_id)
+
+    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call)
+
+
+@dian.command("send")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--test-set-id",
+    default=None,
+    help="TestSetId del set de pruebas (habilitación): envía con SendTestSetAsync.",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, 600),
+    default=30.0,
+    show_default=True,
+    help="Con --test-set-id: segundos que se espera el resultado del lote.",
+)
+@dian_options
+@handle_errors
+def dian_send(
+    file: Path,
+    test_set_id: str | None,
+    wait: float,
+    env_key: str,
+    url: str | None,
+    cert_path: Path,
+    password_env: str,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Envía un XML firmado (SendBillSync, o SendTestSetAsync con --test-set-id)."""
+    from fe_tui import xmlsafe
+    from fe_tui.dian import outcomes as oc
+    from fe_tui.services import dian_ops
+    from fe_tui.store.counters import FileCounters
+
+    data, _ = xmlsafe.read_file(file)
+    submission = dian_ops.prepare_submission(data, FileCounters())
+    if not as_json:
+        click.echo(
+            f"{submission.document_id} → {submission.package.zip_name} "
+            f"(CUFE/CUDE {submission.document_key[:16]}…)"
+        )
+
+    async def call(client: Any) -> Any:
+        outcome = await dian_ops.send(client, submission, test_set_id=test_set_id)
+        if test_set_id and wait > 0 and isinstance(outcome, oc.Queued):
+            return await dian_ops.wait_for_batch(client, outcome.zip_key, wait=wait)
+        return outcome
+
+    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call)
+
+
+# -- simulator -------------------------------------------------------------------------------------
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8089, show_default=True)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Solo direcciones locales (loopback)."
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Carpeta donde guardar el estado (por defecto, en memoria).",
+)
+@click.option("--accept-all", is_flag=True, help="Modo rápido: acepta todo (para benchmarks).")
+@handle_errors
+def simulator(port: int, host: str, state_dir: Path | None, accept_all: bool) -> None:
+    """Simulador local del web service de la DIAN (doble de pruebas, no es la DIAN)."""
+    from fe_tui.dian.simulator.config import demo_config
+    from fe_tui.dian.simulator.server import serve
+
+    config = demo_config()
+    updates: dict[str, Any] = {}
+    if state_dir is not None:
+        updates["state_dir"] = state_dir
+    if accept_all:
+        updates["faults"] = config.faults.model_copy(update={"accept_all": True})
+    if updates:
+        config = config.model_copy(update=updates)
+    serve(port=port, host=host, config=config)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -153,8 +153,8 @@ class Outcome:
 
     @property
     def message(self) -> str:
-        """One Spanish line for a support agent."""
-        raise NotImplementedError
+        """One Spanish line for a support agent (every concrete outcome words its own)."""
+        return f"Resultado de {self.operation or 'la operación'}: {self.kind.value}"
 
     @property
     def sent(self) -> bool | None:

@@ -96,11 +96,13 @@ class _CertCache:
     der_b64: str
 
 
-_certs: dict[int, _CertCache] = {}
+#: Keyed by the certificate itself (equal DER, equal key): an ``id()`` key could be
+#: reused by a later certificate once the first one is garbage-collected.
+_certs: dict[x509.Certificate, _CertCache] = {}
 
 
 def _cert_b64(cert: x509.Certificate) -> str:
-    key = id(cert)
+    key = cert
     cached = _certs.get(key)
     if cached is None:
         cached = _CertCache(

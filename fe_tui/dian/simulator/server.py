@@ -1,0 +1,93 @@
+"""Serving the local DIAN simulator (a test double) with uvicorn.
+
+``fe-tui simulator --port N`` calls :func:`serve`. The simulator listens on the
+loopback only unless ``allow_remote=True``: it accepts any certificate chain and
+answers like DIAN, so exposing it on a network would invite confusion with the
+real service. A banner on start says plainly what it is.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from typing import TextIO
+
+import uvicorn
+
+from fe_tui.dian.simulator.app import LABEL, Simulator, create_app
+from fe_tui.dian.simulator.config import ENDPOINT_PATH, SimulatorConfig
+from fe_tui.errors import InputError
+
+
+def is_loopback(host: str) -> bool:
+    """``True`` for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def banner(host: str, port: int, config: SimulatorConfig) -> str:
+    """The start-up text: what this is, where, and what it knows."""
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}{ENDPOINT_PATH}"
+    lines = [
+        "=" * 72,
+        f"  {LABEL.upper()}",
+        "  Esto NO es la DIAN: es un doble de pruebas local de WcfDianCustomerServices.",
+        "  Nada de lo que responde tiene efecto legal ni tributario.",
+        "=" * 72,
+        f"  Servicio:        {url}",
+        f"  Ambiente:        {config.environment} "
+        f"(ProfileExecutionID {config.profile_execution_id})",
+        f"  Emisores:        {', '.join(i.nit for i in config.issuers) or 'ninguno'}",
+        f"  Sets de prueba:  {', '.join(t.test_set_id for t in config.test_sets) or 'ninguno'}",
+        f"  Estado:          {config.state_dir or 'en memoria (se pierde al cerrar)'}",
+        f"  Administración:  http://{shown}:{port}/_simulator/state  ·  /_simulator/faults",
+        "=" * 72,
+    ]
+    return "\n".join(lines)
+
+
+def build_server(
+    port: int,
+    host: str = "127.0.0.1",
+    config: SimulatorConfig | None = None,
+    *,
+    allow_remote: bool = False,
+    log_level: str = "info",
+) -> tuple[uvicorn.Server, Simulator]:
+    """A uvicorn server around a new simulator (not started). Refuses non-loopback hosts."""
+    if not allow_remote and not is_loopback(host):
+        raise InputError(
+            f"El simulador local de la DIAN solo escucha en la interfaz local (127.0.0.1, ::1); "
+            f"se pidió {host!r}. Use allow_remote=True si de verdad lo necesita en la red.",
+            host=host,
+        )
+    app = create_app(config)
+    uv_config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="on",
+        log_level=log_level,
+        server_header=False,
+        timeout_graceful_shutdown=2,
+    )
+    return uvicorn.Server(uv_config), app
+
+
+def serve(
+    port: int,
+    host: str = "127.0.0.1",
+    config: SimulatorConfig | None = None,
+    *,
+    allow_remote: bool = False,
+    out: TextIO | None = None,
+) -> None:
+    """Run the simulator in the foreground until interrupted (Ctrl+C)."""
+    server, app = build_server(port, host, config, allow_remote=allow_remote)
+    print(banner(host, port, app.config), file=out or sys.stdout, flush=True)
+    server.run()

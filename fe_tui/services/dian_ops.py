@@ -1,0 +1,169 @@
+"""DIAN use cases over the async client: send a signed document, ask its status, fetch ranges.
+
+The CLI (and later the console) call these; they never speak SOAP themselves.
+Outcomes come back as the client's outcome tree (:mod:`fe_tui.dian.outcomes`);
+:func:`outcome_to_dict` turns any of them into JSON-ready data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from fe_tui import ns, xmlsafe
+from fe_tui.dian import outcomes as oc
+from fe_tui.dian.client import DianClient
+from fe_tui.dian.messages import DianResponse
+from fe_tui.dian.rules import ExplainedRule
+from fe_tui.errors import InputError
+from fe_tui.store.counters import FileCounters
+from fe_tui.ubl import packaging
+from fe_tui.ubl.packaging import Package
+from fe_tui.ubl.reader import read_facts
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A signed document ready to send: its package and what identifies it."""
+
+    package: Package
+    document_id: str
+    document_key: str  #: CUFE/CUDE
+    document_type: str
+
+
+def prepare_submission(xml: bytes, counters: FileCounters) -> Submission:
+    """Check that ``xml`` is a signed DIAN document, name and zip it (one XML per zip)."""
+    root = xmlsafe.parse_bytes(xml, what="el documento a enviar")
+    facts = read_facts(root)
+    if root.find(f".//{{{ns.DS}}}Signature") is None:
+        raise InputError(
+            f"{facts.document_id} no está firmado; fírmelo con `fe-tui sign` antes de enviarlo."
+        )
+    nit = facts.components.supplier_id
+    try:
+        year = int(facts.issue_date[:4])
+    except ValueError:
+        raise InputError(f"Fecha de emisión inválida en {facts.document_id}.") from None
+    kind = packaging.PREFIXES.get(facts.document_type, "fv")
+    package = packaging.pack(
+        xml,
+        document_type=facts.document_type,
+        nit=nit,
+        year=year,
+        consecutive=counters.next(nit, year, kind),
+    )
+    return Submission(package, facts.document_id, facts.uuid, facts.document_type)
+
+
+async def send(
+    client: DianClient, submission: Submission, *, test_set_id: str | None = None
+) -> oc.Outcome:
+    """SendBillSync, or SendTestSetAsync when a TestSetId is given (habilitación)."""
+    if test_set_id:
+        return await client.send_test_set_async(submission.package, test_set_id)
+    return await client.send_bill_sync(submission.package)
+
+
+async def wait_for_batch(client: DianClient, zip_key: str, *, wait: float = 30.0) -> oc.Outcome:
+    """Poll GetStatusZip every 2 s until the batch leaves "en proceso" or ``wait`` seconds pass."""
+    outcome = await client.get_status_zip(zip_key)
+    try:
+        async with asyncio.timeout(wait):
+            while isinstance(outcome, oc.BatchStatus) and outcome.in_process:
+                await asyncio.sleep(2.0)
+                outcome = await client.get_status_zip(zip_key)
+    except TimeoutError:
+        pass  # the last answer ("en proceso") is what the agent sees
+    return outcome
+
+
+def _dian_response(r: DianResponse) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "status_code": r.status_code,
+        "status_description": r.status_description,
+        "status_message": r.status_message,
+        "document_key": r.xml_document_key,
+        "dian_messages": [e.raw for e in r.errors],
+    }
+    if r.application_response is not None:
+        ar = r.application_response
+        data["application_response"] = {
+            "response_code": ar.response_code,
+            "description": ar.description,
+            "lines": [x.model_dump() for x in ar.line_responses],
+        }
+    return data
+
+
+def _rule(r: ExplainedRule) -> dict[str, Any]:
+    return r.model_dump(mode="json")
+
+
+def outcome_to_dict(outcome: oc.Outcome) -> dict[str, Any]:
+    """JSON-ready description of any outcome (no envelopes, no secrets)."""
+    data: dict[str, Any] = {
+        "kind": outcome.kind.value,
+        "message": outcome.message,
+        "operation": outcome.operation,
+        "sent": outcome.sent,
+        "may_have_reached_dian": outcome.may_have_reached_dian,
+        "retryable": outcome.retryable,
+        "final": outcome.final,
+        "needs_status_check": outcome.needs_status_check,
+    }
+    if outcome.record is not None:
+        data["http_status"] = outcome.record.http_status
+        data["duration_ms"] = round(outcome.record.duration_ms, 1)
+    response = getattr(outcome, "response", None)
+    if isinstance(response, DianResponse):
+        data.update(_dian_response(response))
+    if isinstance(outcome, oc.Rejected | oc.AcceptedWithNotifications):
+        data["rules"] = [_rule(r) for r in outcome.rules]
+    if isinstance(outcome, oc.AlreadyProcessed):
+        data["existing_key"] = outcome.existing_key
+    if isinstance(outcome, oc.Queued):
+        data["zip_key"] = outcome.zip_key
+    if isinstance(outcome, oc.QueueRefused):
+        data["errors"] = [e.model_dump() for e in outcome.upload.errors]
+    if isinstance(outcome, oc.BatchStatus):
+        data["items"] = [outcome_to_dict(i) for i in outcome.items]
+        data["test_set_accepted"] = outcome.test_set_accepted
+    if isinstance(outcome, oc.NumberingRanges | oc.NumberingFailed):
+        data["operation_code"] = outcome.response.operation_code
+        data["ranges"] = [r.model_dump(mode="json") for r in outcome.response.ranges]
+    if isinstance(outcome, oc.SoapFault):
+        data["fault_code"] = outcome.code
+        data["fault_reason"] = outcome.reason
+        data["hint"] = outcome.hint
+    if isinstance(outcome, oc.HttpError):
+        data["http_status"] = outcome.status_code
+    return data
+
+
+#: CLI exit codes for outcomes: 0 DIAN said yes (or already has it), 1 DIAN said no,
+#: 3 no verdict (communication failure, malformed answer, still in process).
+EXIT_YES, EXIT_NO, EXIT_NO_VERDICT = 0, 1, 3
+
+
+def exit_code(outcome: oc.Outcome) -> int:
+    """How a script should read an outcome."""
+    yes = (
+        oc.Accepted,
+        oc.AcceptedWithNotifications,
+        oc.AlreadyProcessed,
+        oc.NumberingRanges,
+        oc.StoredXml,
+        oc.Queued,
+    )
+    if isinstance(outcome, yes):
+        return EXIT_YES
+    if isinstance(outcome, oc.BatchStatus):
+        if outcome.in_process:
+            return EXIT_NO_VERDICT
+        codes = {exit_code(i) for i in outcome.items if not isinstance(i, oc.TestSetStatus)}
+        return max(codes) if codes else EXIT_YES
+    if isinstance(outcome, oc.Failure | oc.InProcess):
+        return EXIT_NO_VERDICT
+    return EXIT_NO
