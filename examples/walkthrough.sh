@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Recorrido por el núcleo de documentos sobre los ejemplos incluidos:
-# certificado → construir → firmar → verificar → CUFE → documento alterado.
+# certificado → construir → firmar → verificar → CUFE → documento alterado →
+# envío al simulador local de la DIAN (doble de pruebas) → estado → Regla 90 → rechazo → rangos.
 # Usa examples/certificado-prueba.p12: un PKCS#12 heredado (RC2-40/3DES) hecho con
 # llaves de prueba, contraseña «prueba-rc2». No es un certificado real.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-$(mktemp -d)}"
+port="${FE_TUI_SIM_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 mkdir -p "$out"
 export FE_TUI_CERT_PASSWORD=prueba-rc2
 cert=examples/certificado-prueba.p12
@@ -40,6 +42,43 @@ code=$?
 set -e
 echo "código de salida: $code"
 [ "$code" = 1 ]
+
+step "Simulador local de la DIAN (doble de pruebas) en 127.0.0.1:$port"
+fe-tui simulator --port "$port" --state-dir "$out/simulador" > "$out/simulador.log" 2>&1 &
+sim_pid=$!
+trap 'kill $sim_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+export FE_TUI_ENV=simulator
+export FE_TUI_DIAN_URL="http://127.0.0.1:$port/WcfDianCustomerServices.svc"
+export FE_TUI_CERT="$cert"
+export FE_TUI_STATE_DIR="$out/estado"
+
+step "Enviar la factura firmada (SendBillSync)"
+fe-tui dian send "$out/factura-firmada.xml"
+
+step "Consultar su estado por CUFE (GetStatus)"
+cufe=$(grep -o '<cbc:UUID[^>]*>[0-9a-f]*' "$out/factura-firmada.xml" | head -1 | sed 's/.*>//')
+fe-tui dian status "$cufe"
+
+step "Reenviar el mismo documento: Regla 90 (ya procesado, no se renumera)"
+fe-tui dian send "$out/factura-firmada.xml" || true
+
+step "Enviar la factura alterada: rechazo explicado (se espera código de salida 1)"
+fe-tui build examples/factura-consumidor-final.json --now -o "$out/consumidor.xml" > /dev/null
+fe-tui sign "$out/consumidor.xml" --cert "$cert" -o "$out/consumidor-firmada.xml" > /dev/null
+sed 's/>65100.00</>65101.00</' "$out/consumidor-firmada.xml" > "$out/consumidor-alterada.xml"
+set +e
+fe-tui dian send "$out/consumidor-alterada.xml"
+code=$?
+set -e
+echo "código de salida: $code"
+[ "$code" = 1 ]
+
+step "Rangos de numeración del software (GetNumberingRange)"
+fe-tui dian ranges --nit 900373076 --software-id "$(python3 -c 'import json; print(json.load(open("examples/factura.json"))["software"]["software_id"])')"
 
 step "Listo. Archivos en $out"
 ls -l "$out"

@@ -96,9 +96,7 @@ class BuiltDocument:
         return XML_DECLARATION + etree.tostring(self.root, encoding="UTF-8")
 
 
-def _sub(
-    parent: etree._Element, tag: str, text: str | None = None, **attrib: str
-) -> etree._Element:
+def sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
     el = etree.SubElement(parent, tag, attrib) if attrib else etree.SubElement(parent, tag)
     if text is not None:
         el.text = text
@@ -120,7 +118,7 @@ class _Builder:
 
     # -- small helpers ---------------------------------------------------------------------------
     def money(self, parent: etree._Element, tag: str, value: Decimal) -> etree._Element:
-        return _sub(parent, tag, amount(value), currencyID=self.currency)
+        return sub(parent, tag, amount(value), currencyID=self.currency)
 
     def company_id(
         self, parent: etree._Element, tag: str, number: str, id_type: str, dv: str | None
@@ -129,7 +127,7 @@ class _Builder:
         if dv:
             attrs["schemeID"] = dv
         attrs["schemeName"] = id_type
-        _sub(parent, tag, number, **attrs)
+        sub(parent, tag, number, **attrs)
 
     # -- document --------------------------------------------------------------------------------
     def build(self) -> BuiltDocument:
@@ -152,36 +150,36 @@ class _Builder:
         uuid = components.digest()
         uuid_scheme = "CUDE-SHA384" if document_type in PIN_DOCUMENT_TYPES else "CUFE-SHA384"
 
-        exts = _sub(root, EXT + "UBLExtensions")
-        content = _sub(_sub(exts, EXT + "UBLExtension"), EXT + "ExtensionContent")
+        exts = sub(root, EXT + "UBLExtensions")
+        content = sub(sub(exts, EXT + "UBLExtension"), EXT + "ExtensionContent")
         self._dian_extensions(content, document_id, uuid)
-        _sub(_sub(exts, EXT + "UBLExtension"), EXT + "ExtensionContent")
+        sub(sub(exts, EXT + "UBLExtension"), EXT + "ExtensionContent")
 
-        _sub(root, CBC + "UBLVersionID", "UBL 2.1")
-        _sub(root, CBC + "CustomizationID", doc.operation_type)
-        _sub(root, CBC + "ProfileID", PROFILE_IDS[self.kind])
-        _sub(root, CBC + "ProfileExecutionID", environment)
-        _sub(root, CBC + "ID", document_id)
-        _sub(root, CBC + "UUID", uuid, schemeID=environment, schemeName=uuid_scheme)
-        _sub(root, CBC + "IssueDate", issue_date)
-        _sub(root, CBC + "IssueTime", issue_time)
+        sub(root, CBC + "UBLVersionID", "UBL 2.1")
+        sub(root, CBC + "CustomizationID", doc.operation_type)
+        sub(root, CBC + "ProfileID", PROFILE_IDS[self.kind])
+        sub(root, CBC + "ProfileExecutionID", environment)
+        sub(root, CBC + "ID", document_id)
+        sub(root, CBC + "UUID", uuid, schemeID=environment, schemeName=uuid_scheme)
+        sub(root, CBC + "IssueDate", issue_date)
+        sub(root, CBC + "IssueTime", issue_time)
 
         if self.kind == "invoice":
             due = doc.due_date or doc.payment.due_date
             if due is not None:
-                _sub(root, CBC + "DueDate", due.isoformat())
-            _sub(
+                sub(root, CBC + "DueDate", due.isoformat())
+            sub(
                 root,
                 CBC + "InvoiceTypeCode",
                 doc.type_code,
             )
             self._notes(root)
         elif self.kind == "credit_note":
-            _sub(root, CBC + "CreditNoteTypeCode", "91")
+            sub(root, CBC + "CreditNoteTypeCode", "91")
             self._notes(root)
         else:
             self._notes(root)
-        _sub(
+        sub(
             root,
             CBC + "DocumentCurrencyCode",
             self.currency,
@@ -189,28 +187,28 @@ class _Builder:
             listAgencyName=UNECE,
             listID="ISO 4217 Alpha",
         )
-        _sub(root, CBC + "LineCountNumeric", str(len(doc.lines)))
+        sub(root, CBC + "LineCountNumeric", str(len(doc.lines)))
 
         period = getattr(doc, "invoice_period", None)
         if period is not None:
-            p = _sub(root, CAC + "InvoicePeriod")
-            _sub(p, CBC + "StartDate", period.start_date.isoformat())
-            _sub(p, CBC + "EndDate", period.end_date.isoformat())
+            p = sub(root, CAC + "InvoicePeriod")
+            sub(p, CBC + "StartDate", period.start_date.isoformat())
+            sub(p, CBC + "EndDate", period.end_date.isoformat())
         if self.kind != "invoice":
-            dr = _sub(root, CAC + "DiscrepancyResponse")
+            dr = sub(root, CAC + "DiscrepancyResponse")
             ref = doc.billing_reference
             if ref is not None:
-                _sub(dr, CBC + "ReferenceID", ref.number)
-            _sub(dr, CBC + "ResponseCode", doc.concept_code)
-            _sub(dr, CBC + "Description", doc.concept_description)
+                sub(dr, CBC + "ReferenceID", ref.number)
+            sub(dr, CBC + "ResponseCode", doc.concept_code)
+            sub(dr, CBC + "Description", doc.concept_description)
         if doc.order_reference:
-            _sub(_sub(root, CAC + "OrderReference"), CBC + "ID", doc.order_reference)
+            sub(sub(root, CAC + "OrderReference"), CBC + "ID", doc.order_reference)
         ref = getattr(doc, "billing_reference", None)
         if ref is not None:
-            idr = _sub(_sub(root, CAC + "BillingReference"), CAC + "InvoiceDocumentReference")
-            _sub(idr, CBC + "ID", ref.number)
-            _sub(idr, CBC + "UUID", ref.uuid.lower(), schemeName=ref.scheme_name)
-            _sub(idr, CBC + "IssueDate", ref.issue_date.isoformat())
+            idr = sub(sub(root, CAC + "BillingReference"), CAC + "InvoiceDocumentReference")
+            sub(idr, CBC + "ID", ref.number)
+            sub(idr, CBC + "UUID", ref.uuid.lower(), schemeName=ref.scheme_name)
+            sub(idr, CBC + "IssueDate", ref.issue_date.isoformat())
 
         self._supplier(root)
         self._customer(root)
@@ -277,26 +275,26 @@ class _Builder:
 
     def _notes(self, root: etree._Element) -> None:
         for note in self.doc.notes:
-            _sub(root, CBC + "Note", note)
+            sub(root, CBC + "Note", note)
 
     # -- DIAN extension --------------------------------------------------------------------------
     def _dian_extensions(self, content: etree._Element, document_id: str, uuid: str) -> None:
         req = self.req
-        de = _sub(content, STS + "DianExtensions")
+        de = sub(content, STS + "DianExtensions")
         if self.kind == "invoice" and req.resolution is not None:
             res = req.resolution
-            ic = _sub(de, STS + "InvoiceControl")
-            _sub(ic, STS + "InvoiceAuthorization", res.number)
-            period = _sub(ic, STS + "AuthorizationPeriod")
-            _sub(period, CBC + "StartDate", res.valid_from.isoformat())
-            _sub(period, CBC + "EndDate", res.valid_to.isoformat())
-            ai = _sub(ic, STS + "AuthorizedInvoices")
+            ic = sub(de, STS + "InvoiceControl")
+            sub(ic, STS + "InvoiceAuthorization", res.number)
+            period = sub(ic, STS + "AuthorizationPeriod")
+            sub(period, CBC + "StartDate", res.valid_from.isoformat())
+            sub(period, CBC + "EndDate", res.valid_to.isoformat())
+            ai = sub(ic, STS + "AuthorizedInvoices")
             if res.prefix:
-                _sub(ai, STS + "Prefix", res.prefix)
-            _sub(ai, STS + "From", str(res.from_number))
-            _sub(ai, STS + "To", str(res.to_number))
-        source = _sub(de, STS + "InvoiceSource")
-        _sub(
+                sub(ai, STS + "Prefix", res.prefix)
+            sub(ai, STS + "From", str(res.from_number))
+            sub(ai, STS + "To", str(res.to_number))
+        source = sub(de, STS + "InvoiceSource")
+        sub(
             source,
             CBC + "IdentificationCode",
             "CO",
@@ -305,8 +303,8 @@ class _Builder:
             listSchemeURI="urn:oasis:names:specification:ubl:codelist:gc:CountryIdentificationCode-2.1",
         )
         sw = req.software
-        provider = _sub(de, STS + "SoftwareProvider")
-        _sub(
+        provider = sub(de, STS + "SoftwareProvider")
+        sub(
             provider,
             STS + "ProviderID",
             sw.provider_nit,
@@ -315,22 +313,22 @@ class _Builder:
             schemeID=sw.provider_dv,
             schemeName="31",
         )
-        _sub(
+        sub(
             provider,
             STS + "SoftwareID",
             sw.software_id,
             schemeAgencyID="195",
             schemeAgencyName=DIAN_AGENCY,
         )
-        _sub(
+        sub(
             de,
             STS + "SoftwareSecurityCode",
             software_security_code(sw.software_id, sw.pin, document_id),
             schemeAgencyID="195",
             schemeAgencyName=DIAN_AGENCY,
         )
-        ap = _sub(de, STS + "AuthorizationProvider")
-        _sub(
+        ap = sub(de, STS + "AuthorizationProvider")
+        sub(
             ap,
             STS + "AuthorizationProviderID",
             DIAN_NIT,
@@ -339,111 +337,111 @@ class _Builder:
             schemeID=DIAN_DV,
             schemeName="31",
         )
-        _sub(de, STS + "QRCode", qr_url(int(req.environment), uuid))
+        sub(de, STS + "QRCode", qr_url(int(req.environment), uuid))
 
     # -- parties ---------------------------------------------------------------------------------
     def _address(self, parent: etree._Element, tag: str, addr: m.Address) -> None:
-        a = _sub(parent, tag)
+        a = sub(parent, tag)
         if addr.municipality_code:
-            _sub(a, CBC + "ID", addr.municipality_code)
+            sub(a, CBC + "ID", addr.municipality_code)
         if addr.city_name:
-            _sub(a, CBC + "CityName", addr.city_name)
+            sub(a, CBC + "CityName", addr.city_name)
         if addr.postal_code:
-            _sub(a, CBC + "PostalZone", addr.postal_code)
+            sub(a, CBC + "PostalZone", addr.postal_code)
         if addr.department_name:
-            _sub(a, CBC + "CountrySubentity", addr.department_name)
+            sub(a, CBC + "CountrySubentity", addr.department_name)
         if addr.department_code:
-            _sub(a, CBC + "CountrySubentityCode", addr.department_code)
-        _sub(_sub(a, CAC + "AddressLine"), CBC + "Line", addr.line)
-        country = _sub(a, CAC + "Country")
-        _sub(country, CBC + "IdentificationCode", addr.country_code)
-        _sub(country, CBC + "Name", addr.country_name, languageID="es")
+            sub(a, CBC + "CountrySubentityCode", addr.department_code)
+        sub(sub(a, CAC + "AddressLine"), CBC + "Line", addr.line)
+        country = sub(a, CAC + "Country")
+        sub(country, CBC + "IdentificationCode", addr.country_code)
+        sub(country, CBC + "Name", addr.country_name, languageID="es")
 
     def _tax_scheme(self, parent: etree._Element, code: str) -> None:
-        ts = _sub(parent, CAC + "TaxScheme")
-        _sub(ts, CBC + "ID", code)
-        _sub(ts, CBC + "Name", PARTY_TAX_SCHEMES.get(code, code))
+        ts = sub(parent, CAC + "TaxScheme")
+        sub(ts, CBC + "ID", code)
+        sub(ts, CBC + "Name", PARTY_TAX_SCHEMES.get(code, code))
 
     def _supplier(self, root: etree._Element) -> None:
         iss = self.req.issuer
-        sp = _sub(root, CAC + "AccountingSupplierParty")
-        _sub(sp, CBC + "AdditionalAccountID", iss.organization_type)
-        party = _sub(sp, CAC + "Party")
+        sp = sub(root, CAC + "AccountingSupplierParty")
+        sub(sp, CBC + "AdditionalAccountID", iss.organization_type)
+        party = sub(sp, CAC + "Party")
         if iss.organization_type == "2":
-            _sub(
-                _sub(party, CAC + "PartyIdentification"),
+            sub(
+                sub(party, CAC + "PartyIdentification"),
                 CBC + "ID",
                 iss.nit,
                 schemeID=iss.dv,
                 schemeName="31",
             )
-        _sub(_sub(party, CAC + "PartyName"), CBC + "Name", iss.trade_name or iss.registration_name)
-        self._address(_sub(party, CAC + "PhysicalLocation"), CAC + "Address", iss.address)
-        pts = _sub(party, CAC + "PartyTaxScheme")
-        _sub(pts, CBC + "RegistrationName", iss.registration_name)
+        sub(sub(party, CAC + "PartyName"), CBC + "Name", iss.trade_name or iss.registration_name)
+        self._address(sub(party, CAC + "PhysicalLocation"), CAC + "Address", iss.address)
+        pts = sub(party, CAC + "PartyTaxScheme")
+        sub(pts, CBC + "RegistrationName", iss.registration_name)
         self.company_id(pts, CBC + "CompanyID", iss.nit, "31", iss.dv)
-        _sub(pts, CBC + "TaxLevelCode", ";".join(iss.tax_responsibilities))
+        sub(pts, CBC + "TaxLevelCode", ";".join(iss.tax_responsibilities))
         self._address(pts, CAC + "RegistrationAddress", iss.address)
         self._tax_scheme(pts, iss.tax_scheme)
-        ple = _sub(party, CAC + "PartyLegalEntity")
-        _sub(ple, CBC + "RegistrationName", iss.registration_name)
+        ple = sub(party, CAC + "PartyLegalEntity")
+        sub(ple, CBC + "RegistrationName", iss.registration_name)
         self.company_id(ple, CBC + "CompanyID", iss.nit, "31", iss.dv)
-        crs = _sub(ple, CAC + "CorporateRegistrationScheme")
-        _sub(crs, CBC + "ID", self.doc.prefix)
+        crs = sub(ple, CAC + "CorporateRegistrationScheme")
+        sub(crs, CBC + "ID", self.doc.prefix)
         if iss.commercial_registration:
-            _sub(crs, CBC + "Name", iss.commercial_registration)
-        contact = _sub(party, CAC + "Contact")
+            sub(crs, CBC + "Name", iss.commercial_registration)
+        contact = sub(party, CAC + "Contact")
         if iss.phone:
-            _sub(contact, CBC + "Telephone", iss.phone)
-        _sub(contact, CBC + "ElectronicMail", iss.email)
+            sub(contact, CBC + "Telephone", iss.phone)
+        sub(contact, CBC + "ElectronicMail", iss.email)
 
     def _customer(self, root: etree._Element) -> None:
         c = self.doc.customer
-        cp = _sub(root, CAC + "AccountingCustomerParty")
-        _sub(cp, CBC + "AdditionalAccountID", c.organization_type)
-        party = _sub(cp, CAC + "Party")
+        cp = sub(root, CAC + "AccountingCustomerParty")
+        sub(cp, CBC + "AdditionalAccountID", c.organization_type)
+        party = sub(cp, CAC + "Party")
         pid_attrs = {"schemeName": c.id_type}
         if c.dv:
             pid_attrs = {"schemeID": c.dv, "schemeName": c.id_type}
-        _sub(_sub(party, CAC + "PartyIdentification"), CBC + "ID", c.id_number, **pid_attrs)
-        _sub(_sub(party, CAC + "PartyName"), CBC + "Name", c.name)
+        sub(sub(party, CAC + "PartyIdentification"), CBC + "ID", c.id_number, **pid_attrs)
+        sub(sub(party, CAC + "PartyName"), CBC + "Name", c.name)
         if c.address is not None:
-            self._address(_sub(party, CAC + "PhysicalLocation"), CAC + "Address", c.address)
-        pts = _sub(party, CAC + "PartyTaxScheme")
-        _sub(pts, CBC + "RegistrationName", c.name)
+            self._address(sub(party, CAC + "PhysicalLocation"), CAC + "Address", c.address)
+        pts = sub(party, CAC + "PartyTaxScheme")
+        sub(pts, CBC + "RegistrationName", c.name)
         self.company_id(pts, CBC + "CompanyID", c.id_number, c.id_type, c.dv)
-        _sub(pts, CBC + "TaxLevelCode", ";".join(c.tax_responsibilities))
+        sub(pts, CBC + "TaxLevelCode", ";".join(c.tax_responsibilities))
         if c.address is not None:
             self._address(pts, CAC + "RegistrationAddress", c.address)
         self._tax_scheme(pts, c.tax_scheme)
-        ple = _sub(party, CAC + "PartyLegalEntity")
-        _sub(ple, CBC + "RegistrationName", c.name)
+        ple = sub(party, CAC + "PartyLegalEntity")
+        sub(ple, CBC + "RegistrationName", c.name)
         self.company_id(ple, CBC + "CompanyID", c.id_number, c.id_type, c.dv)
         if c.email or c.phone:
-            contact = _sub(party, CAC + "Contact")
+            contact = sub(party, CAC + "Contact")
             if c.phone:
-                _sub(contact, CBC + "Telephone", c.phone)
+                sub(contact, CBC + "Telephone", c.phone)
             if c.email:
-                _sub(contact, CBC + "ElectronicMail", c.email)
+                sub(contact, CBC + "ElectronicMail", c.email)
 
     # -- payment, allowances, exchange -----------------------------------------------------------
     def _payment(self, root: etree._Element) -> None:
         pay = self.doc.payment
-        pm = _sub(root, CAC + "PaymentMeans")
-        _sub(pm, CBC + "ID", pay.form)
-        _sub(pm, CBC + "PaymentMeansCode", pay.method_code)
+        pm = sub(root, CAC + "PaymentMeans")
+        sub(pm, CBC + "ID", pay.form)
+        sub(pm, CBC + "PaymentMeansCode", pay.method_code)
         if pay.due_date is not None:
-            _sub(pm, CBC + "PaymentDueDate", pay.due_date.isoformat())
+            sub(pm, CBC + "PaymentDueDate", pay.due_date.isoformat())
         if pay.payment_id:
-            _sub(pm, CBC + "PaymentID", pay.payment_id)
+            sub(pm, CBC + "PaymentID", pay.payment_id)
 
     def _allowance(self, parent: etree._Element, index: int, ac: t.AllowanceChargeAmount) -> None:
-        el = _sub(parent, CAC + "AllowanceCharge")
-        _sub(el, CBC + "ID", str(index))
-        _sub(el, CBC + "ChargeIndicator", "true" if ac.is_charge else "false")
+        el = sub(parent, CAC + "AllowanceCharge")
+        sub(el, CBC + "ID", str(index))
+        sub(el, CBC + "ChargeIndicator", "true" if ac.is_charge else "false")
         if ac.reason_code and not ac.is_charge:
-            _sub(el, CBC + "AllowanceChargeReasonCode", ac.reason_code)
-        _sub(
+            sub(el, CBC + "AllowanceChargeReasonCode", ac.reason_code)
+        sub(
             el,
             CBC + "AllowanceChargeReason",
             ac.reason or ("Cargo" if ac.is_charge else "Descuento"),
@@ -451,7 +449,7 @@ class _Builder:
         percent = ac.percent
         if percent is None:
             percent = (ac.amount * 100 / ac.base_amount) if ac.base_amount else Decimal(0)
-        _sub(el, CBC + "MultiplierFactorNumeric", t.format_percent(percent))
+        sub(el, CBC + "MultiplierFactorNumeric", t.format_percent(percent))
         self.money(el, CBC + "Amount", ac.amount)
         self.money(el, CBC + "BaseAmount", ac.base_amount)
 
@@ -461,32 +459,32 @@ class _Builder:
 
     def _exchange_rate(self, root: etree._Element) -> None:
         doc = self.doc
-        er = _sub(root, CAC + "PaymentExchangeRate")
-        _sub(er, CBC + "SourceCurrencyCode", doc.currency)
-        _sub(er, CBC + "SourceCurrencyBaseRate", "1.00")
-        _sub(er, CBC + "TargetCurrencyCode", "COP")
-        _sub(er, CBC + "TargetCurrencyBaseRate", "1.00")
-        _sub(er, CBC + "CalculationRate", t.format_amount(doc.exchange_rate))
-        _sub(er, CBC + "Date", doc.issue_at_colombia.date().isoformat())
+        er = sub(root, CAC + "PaymentExchangeRate")
+        sub(er, CBC + "SourceCurrencyCode", doc.currency)
+        sub(er, CBC + "SourceCurrencyBaseRate", "1.00")
+        sub(er, CBC + "TargetCurrencyCode", "COP")
+        sub(er, CBC + "TargetCurrencyBaseRate", "1.00")
+        sub(er, CBC + "CalculationRate", t.format_amount(doc.exchange_rate))
+        sub(er, CBC + "Date", doc.issue_at_colombia.date().isoformat())
 
     # -- taxes and totals ------------------------------------------------------------------------
     def _tax_total(self, parent: etree._Element, tag: str, total: t.TaxTotal) -> None:
-        tt = _sub(parent, CAC + tag)
+        tt = sub(parent, CAC + tag)
         self.money(tt, CBC + "TaxAmount", total.tax_amount)
-        for sub in total.subtotals:
-            st = _sub(tt, CAC + "TaxSubtotal")
-            self.money(st, CBC + "TaxableAmount", sub.taxable_amount)
-            self.money(st, CBC + "TaxAmount", sub.tax_amount)
-            cat = _sub(st, CAC + "TaxCategory")
-            _sub(cat, CBC + "Percent", t.format_percent(sub.percent))
-            ts = _sub(cat, CAC + "TaxScheme")
-            _sub(ts, CBC + "ID", total.scheme)
-            _sub(ts, CBC + "Name", total.name)
+        for subtotal in total.subtotals:
+            st = sub(tt, CAC + "TaxSubtotal")
+            self.money(st, CBC + "TaxableAmount", subtotal.taxable_amount)
+            self.money(st, CBC + "TaxAmount", subtotal.tax_amount)
+            cat = sub(st, CAC + "TaxCategory")
+            sub(cat, CBC + "Percent", t.format_percent(subtotal.percent))
+            ts = sub(cat, CAC + "TaxScheme")
+            sub(ts, CBC + "ID", total.scheme)
+            sub(ts, CBC + "Name", total.name)
 
     def _monetary_total(self, root: etree._Element) -> None:
         tot = self.totals
         tag = "RequestedMonetaryTotal" if self.kind == "debit_note" else "LegalMonetaryTotal"
-        lmt = _sub(root, CAC + tag)
+        lmt = sub(root, CAC + tag)
         self.money(lmt, CBC + "LineExtensionAmount", tot.line_extension)
         self.money(lmt, CBC + "TaxExclusiveAmount", tot.tax_exclusive)
         self.money(lmt, CBC + "TaxInclusiveAmount", tot.tax_inclusive)
@@ -499,18 +497,18 @@ class _Builder:
     # -- lines -----------------------------------------------------------------------------------
     def _line(self, root: etree._Element, index: int, line: Any, lt: t.LineTotals) -> None:
         line_tag, qty_tag = LINE_TAGS[self.kind]
-        el = _sub(root, CAC + line_tag)
-        _sub(el, CBC + "ID", str(index))
+        el = sub(root, CAC + line_tag)
+        sub(el, CBC + "ID", str(index))
         if line.note:
-            _sub(el, CBC + "Note", line.note)
-        _sub(el, CBC + qty_tag, t.format_quantity(line.quantity), unitCode=line.unit_code)
+            sub(el, CBC + "Note", line.note)
+        sub(el, CBC + qty_tag, t.format_quantity(line.quantity), unitCode=line.unit_code)
         self.money(el, CBC + "LineExtensionAmount", lt.line_extension)
         if self.kind != "debit_note":
-            _sub(el, CBC + "FreeOfChargeIndicator", "true" if line.free_of_charge else "false")
+            sub(el, CBC + "FreeOfChargeIndicator", "true" if line.free_of_charge else "false")
         if line.free_of_charge and line.reference_price is not None:
-            acp = _sub(_sub(el, CAC + "PricingReference"), CAC + "AlternativeConditionPrice")
+            acp = sub(sub(el, CAC + "PricingReference"), CAC + "AlternativeConditionPrice")
             self.money(acp, CBC + "PriceAmount", line.reference_price)
-            _sub(acp, CBC + "PriceTypeCode", line.reference_price_code)
+            sub(acp, CBC + "PriceTypeCode", line.reference_price_code)
 
         def allowances() -> None:
             for i, ac in enumerate(lt.allowances_charges, start=1):
@@ -527,24 +525,24 @@ class _Builder:
         else:
             taxes()
             allowances()
-        item = _sub(el, CAC + "Item")
-        _sub(item, CBC + "Description", line.description)
+        item = sub(el, CAC + "Item")
+        sub(item, CBC + "Description", line.description)
         if line.seller_code:
-            _sub(_sub(item, CAC + "SellersItemIdentification"), CBC + "ID", line.seller_code)
+            sub(sub(item, CAC + "SellersItemIdentification"), CBC + "ID", line.seller_code)
         if line.standard_code:
             attrs = {"schemeID": line.standard_scheme}
             agency = STANDARD_AGENCIES.get(line.standard_scheme)
             if agency:
                 attrs["schemeAgencyID"] = agency
-            _sub(
-                _sub(item, CAC + "StandardItemIdentification"),
+            sub(
+                sub(item, CAC + "StandardItemIdentification"),
                 CBC + "ID",
                 line.standard_code,
                 **attrs,
             )
-        price = _sub(el, CAC + "Price")
+        price = sub(el, CAC + "Price")
         self.money(price, CBC + "PriceAmount", line.unit_price)
-        _sub(
+        sub(
             price,
             CBC + "BaseQuantity",
             t.format_quantity(line.base_quantity),

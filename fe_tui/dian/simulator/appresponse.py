@@ -34,6 +34,8 @@ from fe_tui import ns
 from fe_tui.crypto import xades
 from fe_tui.dian.messages import RuleMessage
 from fe_tui.dian.simulator.config import DIAN_DV, DIAN_NAME, DIAN_NIT
+from fe_tui.ubl.builder import DIAN_AGENCY
+from fe_tui.ubl.builder import sub as _sub
 from fe_tui.ubl.hashes import qr_url, sha384_hex, software_security_code
 
 COLOMBIA = timezone(timedelta(hours=-5))
@@ -41,7 +43,6 @@ SUBJECT_CN = "Simulador local DIAN (doble de pruebas)"
 #: SoftwareID and PIN the simulator writes in its own DianExtensions (not DIAN's).
 SIMULATOR_SOFTWARE_ID = "00000000-0000-4000-8000-0000d1a05100"
 SIMULATOR_PIN = "00000"
-DIAN_AGENCY = "CO, DIAN (Dirección de Impuestos y Aduanas Nacionales)"
 ACCEPTED_CODE, REJECTED_CODE = "02", "04"
 DESCRIPTIONS = {
     ACCEPTED_CODE: "Documento validado por la DIAN",
@@ -127,15 +128,6 @@ class Verdict:
     issuer_name: str | None
     accepted: bool
     rules: Sequence[RuleMessage] = ()
-
-
-def _sub(
-    parent: etree._Element, tag: str, text: str | None = None, **attrib: str
-) -> etree._Element:
-    el = etree.SubElement(parent, tag, attrib) if attrib else etree.SubElement(parent, tag)
-    if text is not None:
-        el.text = text
-    return el
 
 
 def _party(parent: etree._Element, tag: str, name: str | None, nit: str, dv: str | None) -> None:

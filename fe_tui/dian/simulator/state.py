@@ -18,11 +18,8 @@ This module does no locking: the ASGI app serializes mutations with one
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from fe_tui.dian import messages
+from fe_tui.fileio import write_private
 
 TestSetStatus = Literal["En proceso", "Aceptado", "Rechazado"]
 DocumentGroup = Literal["invoice", "credit_note", "debit_note"]
@@ -178,22 +176,6 @@ class _Index(BaseModel):
     ar_counter: int = 0
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, mode 0600."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 class State:
     """The simulator's memory; see the module docstring."""
 
@@ -280,10 +262,10 @@ class State:
         for key in sorted(self._dirty_documents):
             record = self.documents.get(key)
             if record is not None and _KEY_FILE.match(key):
-                atomic_write(docs / f"{key}.json", record.model_dump_json().encode())
+                write_private(docs / f"{key}.json", record.model_dump_json().encode())
         self._dirty_documents.clear()
         if self._dirty_index:
-            atomic_write(self.directory / "index.json", self._index.model_dump_json().encode())
+            write_private(self.directory / "index.json", self._index.model_dump_json().encode())
             self._dirty_index = False
 
     def _load(self, directory: Path) -> None:
