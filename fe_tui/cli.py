@@ -543,19 +543,49 @@ def dian_send(
     "--host", default="127.0.0.1", show_default=True, help="Solo direcciones locales (loopback)."
 )
 @click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Configuración JSON (emisores, software, rangos, sets de prueba, fallas). "
+    "Por defecto, la de los ejemplos; vea --print-config.",
+)
+@click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Carpeta donde guardar el estado (por defecto, en memoria).",
 )
 @click.option("--accept-all", is_flag=True, help="Modo rápido: acepta todo (para benchmarks).")
+@click.option("--print-config", is_flag=True, help="Imprime la configuración en JSON y sale.")
 @handle_errors
-def simulator(port: int, host: str, state_dir: Path | None, accept_all: bool) -> None:
+def simulator(
+    port: int,
+    host: str,
+    config_path: Path | None,
+    state_dir: Path | None,
+    accept_all: bool,
+    print_config: bool,
+) -> None:
     """Simulador local del web service de la DIAN (doble de pruebas, no es la DIAN)."""
-    from fe_tui.dian.simulator.config import demo_config
+    from pydantic import ValidationError
+
+    from fe_tui.dian.simulator.config import SimulatorConfig, demo_config
     from fe_tui.dian.simulator.server import serve
+    from fe_tui.domain.models import format_validation_error
+    from fe_tui.errors import InputError
+    from fe_tui.fileio import read_input
 
     config = demo_config()
+    if config_path is not None:
+        raw = read_input(config_path, max_bytes=5 * 1024 * 1024, what="La configuración")
+        try:
+            config = SimulatorConfig.model_validate_json(raw)
+        except ValidationError as exc:
+            raise InputError(
+                f"Configuración del simulador inválida ({config_path.name}):\n"
+                + format_validation_error(exc)
+            ) from None
     updates: dict[str, Any] = {}
     if state_dir is not None:
         updates["state_dir"] = state_dir
@@ -563,6 +593,9 @@ def simulator(port: int, host: str, state_dir: Path | None, accept_all: bool) ->
         updates["faults"] = config.faults.model_copy(update={"accept_all": True})
     if updates:
         config = config.model_copy(update=updates)
+    if print_config:
+        click.echo(config.model_dump_json(indent=2))
+        return
     serve(port=port, host=host, config=config)
 
 

@@ -518,3 +518,19 @@ def test_unsigned_document_is_refused_before_sending(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="no está firmado"):
         dian_ops.prepare_submission(built.xml, FileCounters(tmp_path))
     _ = serialization  # keep the import for readers of the xmlsec check above
+
+
+def test_simulator_config_round_trip_and_bad_config(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent)}
+    printed = cli("simulator", "--print-config", env=env)
+    assert printed.returncode == 0
+    config = json.loads(printed.stdout)
+    assert config["issuers"][0]["nit"] == "900373076"
+    config["issuers"][0]["enabled"] = False
+    path = tmp_path / "sim.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    again = cli("simulator", "--config", str(path), "--print-config", env=env)
+    assert json.loads(again.stdout)["issuers"][0]["enabled"] is False
+    path.write_text('{"issuers": "no"}', encoding="utf-8")
+    bad = cli("simulator", "--config", str(path), env=env)
+    assert bad.returncode == 2 and "issuers" in bad.stderr and "Traceback" not in bad.stderr
