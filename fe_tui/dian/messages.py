@@ -24,6 +24,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from fe_tui import xmlsafe
+from fe_tui.domain.models import Resolution
 from fe_tui.errors import FeError
 from fe_tui.ubl import packaging
 
@@ -147,6 +148,21 @@ class NumberingRange(_Model):
     valid_date_from: date
     valid_date_to: date
     technical_key: str | None = None
+
+
+    @classmethod
+    def from_resolution(cls, r: Resolution) -> NumberingRange:
+        """The range as GetNumberingRange reports an authorized resolution."""
+        return cls(
+            resolution_number=r.number,
+            resolution_date=r.date,
+            prefix=r.prefix,
+            from_number=r.from_number,
+            to_number=r.to_number,
+            valid_date_from=r.valid_from,
+            valid_date_to=r.valid_to,
+            technical_key=r.technical_key,
+        )
 
 
 class NumberingRangeResponse(_Model):

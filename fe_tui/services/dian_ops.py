@@ -8,6 +8,7 @@ Outcomes come back as the client's outcome tree (:mod:`fe_tui.dian.outcomes`);
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,13 +70,12 @@ async def send(
 async def wait_for_batch(client: DianClient, zip_key: str, *, wait: float = 30.0) -> oc.Outcome:
     """Poll GetStatusZip every 2 s until the batch leaves "en proceso" or ``wait`` seconds pass."""
     outcome = await client.get_status_zip(zip_key)
-    try:
+    # On timeout the last answer ("en proceso") is what the agent sees.
+    with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(wait):
             while isinstance(outcome, oc.BatchStatus) and outcome.in_process:
                 await asyncio.sleep(2.0)
                 outcome = await client.get_status_zip(zip_key)
-    except TimeoutError:
-        pass  # the last answer ("en proceso") is what the agent sees
     return outcome
 
 

@@ -296,20 +296,20 @@ class Simulator:
             self.faults = Faults() if left <= 0 else current.model_copy(update={"count": left})
         return current
 
+    async def _hang_then_gateway_timeout(
+        self, receive: Receive, send: Send, seconds: float
+    ) -> None:
+        """Never answer in time: hold the request, then give up as a gateway would (504)."""
+        await self._hang(receive, seconds)
+        gateway = _html(504, "Gateway Timeout", "The gateway did not receive a timely response.")
+        await self._send(send, _Answer(504, gateway, "text/html"))
+
     async def _soap(self, body: bytes, receive: Receive, send: Send) -> None:
         faults = self._take_faults()
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults.timeout:
-            await self._hang(receive, faults.hang_seconds)
-            await self._send(
-                send,
-                _Answer(
-                    504,
-                    _html(504, "Gateway Timeout", "The gateway did not receive a timely response."),
-                    "text/html",
-                ),
-            )
+            await self._hang_then_gateway_timeout(receive, send, faults.hang_seconds)
             return
         if faults.http_status is not None:
             status = faults.http_status
@@ -335,15 +335,7 @@ class Simulator:
             return
         answer = await self._handle(body, faults)
         if faults.accept_then_drop:
-            await self._hang(receive, faults.hang_seconds)
-            await self._send(
-                send,
-                _Answer(
-                    504,
-                    _html(504, "Gateway Timeout", "The gateway did not receive a timely response."),
-                    "text/html",
-                ),
-            )
+            await self._hang_then_gateway_timeout(receive, send, faults.hang_seconds)
             return
         await self._send(send, answer)
 
@@ -836,19 +828,7 @@ class Simulator:
         answer = messages.NumberingRangeResponse(
             operation_code="100",
             operation_description="Acción completada OK.",
-            ranges=[
-                messages.NumberingRange(
-                    resolution_number=r.number,
-                    resolution_date=r.date,
-                    prefix=r.prefix,
-                    from_number=r.from_number,
-                    to_number=r.to_number,
-                    valid_date_from=r.valid_from,
-                    valid_date_to=r.valid_to,
-                    technical_key=r.technical_key,
-                )
-                for r in issuer.ranges
-            ],
+            ranges=[messages.NumberingRange.from_resolution(r) for r in issuer.ranges],
         )
         return messages.render_numbering(answer)
 
