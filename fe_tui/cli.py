@@ -516,11 +516,13 @@ def dian_send(
     """Envía un XML firmado (SendBillSync, o SendTestSetAsync con --test-set-id)."""
     from fe_tui import xmlsafe
     from fe_tui.dian import outcomes as oc
+    from fe_tui.dian.environments import resolve
     from fe_tui.services import dian_ops
     from fe_tui.store.counters import FileCounters
 
     data, _ = xmlsafe.read_file(file)
-    submission = dian_ops.prepare_submission(data, FileCounters())
+    environment = resolve(env_key, url)
+    submission = dian_ops.prepare_submission(data, FileCounters(), environment)
     if not as_json:
         click.echo(
             f"{submission.document_id} → {submission.package.zip_name} "

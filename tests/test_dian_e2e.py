@@ -37,6 +37,7 @@ from fe_tui.dian.client import DianClient
 from fe_tui.dian.simulator import Faults, Simulator, create_app, demo_config
 from fe_tui.dian.simulator.config import DEMO_SOFTWARE_ID, DEMO_TEST_SET_ID
 from fe_tui.dian.simulator.server import build_server
+from fe_tui.domain.models import COLOMBIA_TZ
 from fe_tui.services import dian_ops, documents
 from fe_tui.store.counters import FileCounters
 from fe_tui.ubl import packaging
@@ -464,7 +465,7 @@ def test_end_to_end_with_fe_tui_simulator_process(
     ranges = cli("dian", "ranges", "--nit", "900373076", "--software-id", DEMO_SOFTWARE_ID, env=env)
     assert ranges.returncode == 0 and "SETP" in ranges.stdout
     # file-name consecutives advanced per issuer and year
-    assert FileCounters(tmp_path / "state").peek("900373076", datetime.now().year, "fv") == 2
+    assert FileCounters(tmp_path / "state").peek("900373076", datetime.now(COLOMBIA_TZ).year, "fv") == 2
     # a rejection: exit 1 with the rule explained
     other, _ = sign(invoice(990000803), signing_cert)
     bad = other.replace(b">1018060.00<", b">1018061.00<", 1)
@@ -534,3 +535,17 @@ def test_simulator_config_round_trip_and_bad_config(tmp_path: Path) -> None:
     path.write_text('{"issuers": "no"}', encoding="utf-8")
     bad = cli("simulator", "--config", str(path), env=env)
     assert bad.returncode == 2 and "issuers" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_habilitacion_document_is_not_sent_to_produccion(
+    tmp_path: Path, signing_cert: LoadedCertificate
+) -> None:
+    xml, _ = sign(invoice(990000901), signing_cert)  # ProfileExecutionID 2
+    counters = FileCounters(tmp_path)
+    with pytest.raises(Exception, match="habilitación"):
+        dian_ops.prepare_submission(xml, counters, environments.production())
+    assert counters.peek("900373076", datetime.now(COLOMBIA_TZ).year, "fv") == 0  # nothing reserved
+    ok = dian_ops.prepare_submission(xml, counters, environments.habilitation())
+    assert ok.package.xml_name.endswith("00000001.xml")
+    # the simulator (a test double) decides for itself
+    dian_ops.prepare_submission(xml, counters, environments.simulator())

@@ -15,6 +15,7 @@ from typing import Any
 from fe_tui import ns, xmlsafe
 from fe_tui.dian import outcomes as oc
 from fe_tui.dian.client import DianClient
+from fe_tui.dian.environments import Environment
 from fe_tui.dian.messages import DianResponse
 from fe_tui.dian.rules import ExplainedRule
 from fe_tui.errors import InputError
@@ -32,16 +33,44 @@ class Submission:
     document_id: str
     document_key: str  #: CUFE/CUDE
     document_type: str
+    profile_execution_id: str  #: "1" producción, "2" habilitación (as the document says)
 
 
-def prepare_submission(xml: bytes, counters: FileCounters) -> Submission:
-    """Check that ``xml`` is a signed DIAN document, name and zip it (one XML per zip)."""
+def check_environment(
+    document_id: str, profile_execution_id: str, environment: Environment
+) -> None:
+    """Refuse to send a habilitación document to producción, or the reverse.
+
+    DIAN would reject it (ProfileExecutionID, and the CUFE uses the environment
+    digit); the local simulator is left to decide for itself.
+    """
+    if environment.is_test_double:
+        return
+    expected = str(environment.profile_execution_id)
+    if profile_execution_id != expected:
+        names = {"1": "producción", "2": "habilitación"}
+        raise InputError(
+            f"{document_id} es de {names.get(profile_execution_id, '?')} "
+            f"(ProfileExecutionID {profile_execution_id}) y el ambiente elegido es "
+            f"{environment.label}; genérelo para ese ambiente o cambie --env."
+        )
+
+
+def prepare_submission(
+    xml: bytes, counters: FileCounters, environment: Environment | None = None
+) -> Submission:
+    """Check that ``xml`` is a signed DIAN document for ``environment``; name and zip it.
+
+    The file-name consecutive is reserved only once every check passed.
+    """
     root = xmlsafe.parse_bytes(xml, what="el documento a enviar")
     facts = read_facts(root)
     if root.find(f".//{{{ns.DS}}}Signature") is None:
         raise InputError(
             f"{facts.document_id} no está firmado; fírmelo con `fe-tui sign` antes de enviarlo."
         )
+    if environment is not None:
+        check_environment(facts.document_id, facts.environment, environment)
     nit = facts.components.supplier_id
     try:
         year = int(facts.issue_date[:4])
@@ -55,7 +84,9 @@ def prepare_submission(xml: bytes, counters: FileCounters) -> Submission:
         year=year,
         consecutive=counters.next(nit, year, kind),
     )
-    return Submission(package, facts.document_id, facts.uuid, facts.document_type)
+    return Submission(
+        package, facts.document_id, facts.uuid, facts.document_type, facts.environment
+    )
 
 
 async def send(
