@@ -465,7 +465,8 @@ def test_end_to_end_with_fe_tui_simulator_process(
     ranges = cli("dian", "ranges", "--nit", "900373076", "--software-id", DEMO_SOFTWARE_ID, env=env)
     assert ranges.returncode == 0 and "SETP" in ranges.stdout
     # file-name consecutives advanced per issuer and year
-    assert FileCounters(tmp_path / "state").peek("900373076", datetime.now(COLOMBIA_TZ).year, "fv") == 2
+    year = datetime.now(COLOMBIA_TZ).year
+    assert FileCounters(tmp_path / "state").peek("900373076", year, "fv") == 2
     # a rejection: exit 1 with the rule explained
     other, _ = sign(invoice(990000803), signing_cert)
     bad = other.replace(b">1018060.00<", b">1018061.00<", 1)
