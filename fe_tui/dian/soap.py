@@ -66,6 +66,8 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
 #: Inclusive-prefix lists of DIAN's WSDL policy (SignedInfo, and the wsa:To reference).
 SIGNED_INFO_PREFIXES = ("wsa", "soap", "wcf")
 REFERENCE_PREFIXES = ("soap", "wcf")
+_SI_PREFIXES = " ".join(SIGNED_INFO_PREFIXES)
+_REF_PREFIXES = " ".join(REFERENCE_PREFIXES)
 #: Lifetime we give our Timestamp; DIAN's own answers use 5 minutes.
 TIMESTAMP_TTL = timedelta(seconds=60)
 
@@ -88,7 +90,10 @@ def _utc(when: datetime) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Character data as C14N writes it (so the same text serves both forms)."""
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
+    )
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,34 @@ def build_request(
     ts_id, x509_id, sig_id, ki_id, str_id, to_id = (
         f"{p}-{suffix}" for p in ("TS", "X509", "SIG", "KI", "STR", "id")
     )
-    si_prefixes, ref_prefixes = " ".join(SIGNED_INFO_PREFIXES), " ".join(REFERENCE_PREFIXES)
-    header = (
+    to_text = _escape(to)
+    # Exclusive C14N written out (cross-checked against lxml in the tests): the
+    # visibly used prefixes plus the InclusiveNamespaces list, sorted by prefix,
+    # on the apex; empty elements expanded; each ec:InclusiveNamespaces carries
+    # its own declaration.
+    to_c14n = (
+        f'<wsa:To xmlns:soap="{SOAP}" xmlns:wcf="{WCF}" xmlns:wsa="{WSA}" xmlns:wsu="{WSU}" '
+        f'wsu:Id="{to_id}">{to_text}</wsa:To>'
+    )
+    digest = base64.b64encode(hashlib.sha256(to_c14n.encode()).digest()).decode()
+    signed_info_body = (
+        f'<ds:CanonicalizationMethod Algorithm="{EXC_C14N}">'
+        f'<ec:InclusiveNamespaces xmlns:ec="{EXC_C14N}" PrefixList="{_SI_PREFIXES}">'
+        f"</ec:InclusiveNamespaces></ds:CanonicalizationMethod>"
+        f'<ds:SignatureMethod Algorithm="{RSA_SHA256}"></ds:SignatureMethod>'
+        f'<ds:Reference URI="#{to_id}"><ds:Transforms><ds:Transform Algorithm="{EXC_C14N}">'
+        f'<ec:InclusiveNamespaces xmlns:ec="{EXC_C14N}" PrefixList="{_REF_PREFIXES}">'
+        f"</ec:InclusiveNamespaces></ds:Transform></ds:Transforms>"
+        f'<ds:DigestMethod Algorithm="{SHA256}"></ds:DigestMethod>'
+        f"<ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+    )
+    signed_info_c14n = (
+        f'<ds:SignedInfo xmlns:ds="{DS}" xmlns:soap="{SOAP}" xmlns:wcf="{WCF}" '
+        f'xmlns:wsa="{WSA}">{signed_info_body}'
+    )
+    signature = private_key.sign(signed_info_c14n.encode(), padding.PKCS1v15(), hashes.SHA256())
+    body = "".join(f"<wcf:{n}>{_escape(params[n])}</wcf:{n}>" for n in names)
+    return (
         f'<soap:Envelope xmlns:soap="{SOAP}" xmlns:wcf="{WCF}">'
         f'<soap:Header xmlns:wsa="{WSA}">'
         f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">'
@@ -144,55 +175,16 @@ def build_request(
         f"<wsu:Expires>{_utc(created + ttl)}</wsu:Expires></wsu:Timestamp>"
         f'<wsse:BinarySecurityToken EncodingType="{BASE64_BINARY}" ValueType="{X509V3}" '
         f'wsu:Id="{x509_id}">{_cert_b64(certificate)}</wsse:BinarySecurityToken>'
-        f'<ds:Signature xmlns:ds="{DS}" Id="{sig_id}"><ds:SignedInfo>'
-        f'<ds:CanonicalizationMethod Algorithm="{EXC_C14N}">'
-        f'<ec:InclusiveNamespaces xmlns:ec="{EXC_C14N}" PrefixList="{si_prefixes}"/>'
-        f"</ds:CanonicalizationMethod>"
-        f'<ds:SignatureMethod Algorithm="{RSA_SHA256}"/>'
-        f'<ds:Reference URI="#{to_id}"><ds:Transforms><ds:Transform Algorithm="{EXC_C14N}">'
-        f'<ec:InclusiveNamespaces xmlns:ec="{EXC_C14N}" PrefixList="{ref_prefixes}"/>'
-        f"</ds:Transform></ds:Transforms>"
-        f'<ds:DigestMethod Algorithm="{SHA256}"/><ds:DigestValue></ds:DigestValue></ds:Reference>'
-        f"</ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>"
+        f'<ds:Signature xmlns:ds="{DS}" Id="{sig_id}"><ds:SignedInfo>{signed_info_body}'
+        f"<ds:SignatureValue>{base64.b64encode(signature).decode()}</ds:SignatureValue>"
         f'<ds:KeyInfo Id="{ki_id}"><wsse:SecurityTokenReference wsu:Id="{str_id}">'
         f'<wsse:Reference URI="#{x509_id}" ValueType="{X509V3}"/></wsse:SecurityTokenReference>'
         f"</ds:KeyInfo></ds:Signature></wsse:Security>"
         f"<wsa:Action>{ACTION_BASE}{operation}</wsa:Action>"
-        f'<wsa:To xmlns:wsu="{WSU}" wsu:Id="{to_id}">{_escape(to)}</wsa:To>'
-        f"</soap:Header><soap:Body/></soap:Envelope>"
-    )
-    root = etree.fromstring(header.encode())
-    to_el = root[0][2]
-    signed_info = root[0][0][2][0]
-    digest = hashlib.sha256(
-        etree.tostring(
-            to_el,
-            method="c14n",
-            exclusive=True,
-            with_comments=False,
-            inclusive_ns_prefixes=list(REFERENCE_PREFIXES),
-        )
-    ).digest()
-    signed_info[2][2].text = base64.b64encode(digest).decode()  # Reference/DigestValue
-    canonical = etree.tostring(
-        signed_info,
-        method="c14n",
-        exclusive=True,
-        with_comments=False,
-        inclusive_ns_prefixes=list(SIGNED_INFO_PREFIXES),
-    )
-    signature = private_key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())
-    signed_info.getnext().text = base64.b64encode(signature).decode()
-    head = etree.tostring(root)
-    # Splice the body in as text: the base64 content is never parsed here.
-    body = "".join(f"<wcf:{n}>{_escape(params[n])}</wcf:{n}>" for n in names)
-    empty = b"<soap:Body/>"
-    at = head.rfind(empty)
-    return (
-        head[:at]
-        + f"<soap:Body><wcf:{operation}>{body}</wcf:{operation}></soap:Body>".encode()
-        + head[at + len(empty) :]
-    )
+        f'<wsa:To xmlns:wsu="{WSU}" wsu:Id="{to_id}">{to_text}</wsa:To>'
+        f"</soap:Header><soap:Body><wcf:{operation}>{body}</wcf:{operation}></soap:Body>"
+        f"</soap:Envelope>"
+    ).encode()
 
 
 @dataclass
