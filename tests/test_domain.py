@@ -549,8 +549,8 @@ class TestLines:
         assert not LineTax(scheme="01", percent=Decimal(19)).exempt
         assert LineTax.model_validate({"scheme": 4, "percent": 8}).name == "INC"
         assert LineTax.model_validate({"scheme": "03", "percent": "0.966"}).name == "ICA"
-        assert model_error(LineTax, scheme="01", percent="16") == (
-            "percent: tarifa de IVA no válida: 16; use 0 (exento), 5 o 19"
+        assert model_error(LineTax, scheme="01", percent="17") == (
+            "percent: tarifa de IVA no válida: 17; use 0 (exento), 5 o 19"
         )
         assert model_error(LineTax, scheme="04", percent="4") == (
             "percent: tarifa de INC no válida: 4; use 8 o 16"
@@ -566,6 +566,22 @@ class TestLines:
         assert model_error(LineTax, scheme="03", percent="101") == (
             "percent: debe ser como máximo 100"
         )
+
+    def test_rates_are_checked_on_the_issue_date(self) -> None:
+        """Rates are dated data (SPEC §15.5): IVA 16 % ended in 2016; ICUI rose each year."""
+        data = example()
+        data["document"]["lines"][0]["taxes"] = [{"scheme": "01", "percent": "16"}]
+        assert error_text(data).endswith(
+            "document.lines.0.taxes.0.percent: la tarifa de IVA de 16 % no está vigente "
+            "el 2026-11-20; vigentes: 0 (exento), 5 o 19"
+        )
+        icui = {"scheme": "35", "percent": "15"}
+        data["document"]["lines"][0]["taxes"] = [icui]
+        assert "vigentes: 20" in error_text(data)
+        data["document"]["issue_at"] = "2024-06-01T10:00:00-05:00"
+        data["document"]["payment"]["due_date"] = "2024-07-01"
+        request = load_document_request(json.dumps(data, default=str))  # 15 % was the 2024 rate
+        assert request.document.lines[0].taxes[0].percent == 15
 
     def test_duplicate_tax(self) -> None:
         message = model_error(

@@ -45,7 +45,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from fe_tui.domain import codelists
+from fe_tui.domain import codelists, tax_rates
 from fe_tui.domain.codelists import VALID_RESPONSIBILITIES, CodeList
 from fe_tui.domain.nit import nit_check_digit
 from fe_tui.domain.totals import DocumentTotals, compute, line_totals
@@ -619,12 +619,6 @@ class Customer(_Model):
 WITHHOLDING_SCHEMES = ("05", "06", "07")
 #: Per-unit tributos (need BaseUnitMeasure + PerUnitAmount): not supported yet.
 _PER_UNIT_SCHEMES = ("22", "32", "33", "34")
-#: Allowed IVA rates (SPEC §11). TarifaImpuestoIVA.gc also has 16 (contracts
-#: signed before Ley 1819 of 2016): deliberately not accepted.
-IVA_RATES = (Decimal(0), Decimal(5), Decimal(19))
-#: Allowed INC rates. TarifaImpuestoINC.gc also lists 2 and 4 ("tarifa especial");
-#: the project keeps 8 (general) and 16 only; revisit if a customer needs 4.
-INC_RATES = (Decimal(8), Decimal(16))
 
 
 def _line_tax_scheme(value: str) -> str:
@@ -655,13 +649,29 @@ class LineTax(_Model):
 
     @model_validator(mode="after")
     def _check_rate(self) -> Self:
-        if self.scheme == "01" and self.percent not in IVA_RATES:
+        """The rate must exist for this tributo at some date; the document checks its date."""
+        if tax_rates.regulated(self.scheme) and not any(
+            r.scheme == self.scheme and r.percent == self.percent for r in tax_rates.table()
+        ):
+            today = tax_rates.rates_on(self.scheme, date.today())
             raise _error(
-                f"tarifa de IVA no válida: {self.percent}; use 0 (exento), 5 o 19", "percent"
+                f"tarifa de {self.name} no válida: {self.percent.normalize():f}; "
+                f"use {tax_rates.describe(today)}",
+                "percent",
             )
-        if self.scheme == "04" and self.percent not in INC_RATES:
-            raise _error(f"tarifa de INC no válida: {self.percent}; use 8 o 16", "percent")
         return self
+
+    def check_in_force(self, day: date) -> str | None:
+        """Spanish error when this rate is not in force on ``day`` (the issue date)."""
+        if not tax_rates.regulated(self.scheme):
+            return None
+        in_force = tax_rates.rates_on(self.scheme, day)
+        if any(r.percent == self.percent for r in in_force):
+            return None
+        return (
+            f"la tarifa de {self.name} de {self.percent.normalize():f} % no está vigente el {day}; "
+            f"vigentes: {tax_rates.describe(in_force)}"
+        )
 
     @property
     def exempt(self) -> bool:
@@ -1031,6 +1041,11 @@ class DocumentBase(_Model):
             )
         if self.currency == "COP" and self.exchange_rate is not None:
             raise _error("solo aplica cuando la moneda no es COP", "exchange_rate")
+        for i, line in enumerate(self.lines):
+            for j, tax in enumerate(line.taxes):
+                problem = tax.check_in_force(self.issue_date)
+                if problem:
+                    raise _error(problem, f"lines.{i}.taxes.{j}.percent")
         due = self.payment.due_date
         if due is not None and due < self.issue_date:
             raise _error(
