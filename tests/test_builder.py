@@ -207,3 +207,31 @@ def test_generated_documents_are_schema_valid_and_add_up(
     facts = read_facts(built.root)
     secret = req.software.pin if built.document_type in ("91", "92") else TEST_KEY
     assert diagnose_uuid(facts, secret).matches
+
+
+@pytest.mark.parametrize(
+    ("type_code", "currency", "rate"),
+    [("04", "COP", None), ("02", "USD", "4012.35")],
+    ids=["contingency-04", "export-02-usd"],
+)
+def test_contingency_and_export_invoices(type_code: str, currency: str, rate: str | None) -> None:
+    base = example_request("factura")
+    update: dict[str, object] = {"type_code": type_code, "currency": currency}
+    if rate:
+        update["exchange_rate"] = Decimal(rate)
+    doc = base.document.model_copy(update=update)
+    req = DocumentRequest.model_validate(
+        base.model_copy(update={"document": doc}).model_dump(mode="json")
+    )
+    root = builder.build(req).root
+    assert xsd.schema_errors(root, unsigned=True) == []
+    assert root.findtext("cbc:InvoiceTypeCode", namespaces=P) == type_code
+    # Types 02 and 04 use the range's technical key (CUFE), like 01.
+    assert diagnose_uuid(read_facts(root), TEST_KEY).matches
+    amounts = {el.get("currencyID") for el in root.iter() if el.get("currencyID")}
+    assert amounts == {currency}
+    if rate:
+        assert root.findtext("cac:PaymentExchangeRate/cbc:CalculationRate", namespaces=P) == rate
+        assert (
+            root.findtext("cac:PaymentExchangeRate/cbc:TargetCurrencyCode", namespaces=P) == "COP"
+        )
