@@ -420,13 +420,16 @@ def _print_outcome(outcome: Any, indent: str = "") -> None:
             _print_outcome(item, indent + "  ")
     if isinstance(outcome, oc.Queued):
         click.echo(f"{indent}ZipKey: {outcome.zip_key}")
+    if isinstance(outcome, oc.Acquirer):
+        click.echo(f"{indent}  Nombre registrado: {outcome.name or '(la DIAN no lo envió)'}")
+        click.echo(f"{indent}  Correo de recepción: {outcome.email}")
     if getattr(outcome, "needs_status_check", False):
         click.echo(f"{indent}Antes de reenviar: fe-tui dian status CUFE (la DIAN pudo recibirlo).")
 
 
 @main.group()
 def dian() -> None:
-    """Web service de la DIAN: enviar documentos, consultar estado y rangos."""
+    """Web service de la DIAN: enviar documentos, consultar estado, rangos y adquirentes."""
 
 
 @dian.command("status")
@@ -482,6 +485,35 @@ def dian_ranges(
 
     async def call(client: Any) -> Any:
         return await client.get_numbering_range(nit, provider_nit or nit, software_id)
+
+    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call)
+
+
+@dian.command("acquirer")
+@click.option(
+    "--id-type",
+    "id_type",
+    required=True,
+    help="Tipo de identificación del comprador (código DIAN): 31 NIT, 13 cédula, 22 cédula de "
+    "extranjería, 41 pasaporte…",
+)
+@click.option("--id", "id_number", required=True, help="Número de identificación (el NIT sin DV).")
+@dian_options
+@handle_errors
+def dian_acquirer(
+    id_type: str,
+    id_number: str,
+    env_key: str,
+    url: str | None,
+    cert_path: Path,
+    password_env: str,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Nombre y correo de recepción registrados del comprador (GetAcquirer); evita FAJ71."""
+
+    async def call(client: Any) -> Any:
+        return await client.get_acquirer(id_type, id_number)
 
     _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call)
 

@@ -29,6 +29,7 @@ from fe_tui.dian import environments, messages, outcomes, soap
 from fe_tui.dian.client import DEFAULT_TIMEOUT, DianClient
 from fe_tui.dian.environments import Environment
 from fe_tui.dian.messages import (
+    AcquirerResponse,
     DianResponse,
     NumberingRange,
     NumberingRangeResponse,
@@ -39,6 +40,7 @@ from fe_tui.dian.messages import (
 )
 from fe_tui.domain.models import Resolution
 from fe_tui.errors import InputError
+from fe_tui.services import dian_ops
 from fe_tui.ubl import packaging
 from tests import certs
 
@@ -124,6 +126,7 @@ CALLS = {
     "GetNumberingRange": lambda c, p: c.get_numbering_range("900373076", "900373076", "sw-1"),
     "GetXmlByDocumentKey": lambda c, p: c.get_xml_by_document_key(CUFE),
     "SendEventUpdateStatus": lambda c, p: c.send_event_update_status(p),
+    "GetAcquirer": lambda c, p: c.get_acquirer("31", "800199436"),
 }
 
 
@@ -442,6 +445,141 @@ async def test_xml_by_document_key(identity: Identity) -> None:
     assert isinstance(stored, outcomes.StoredXml) and stored.xml == b"<Invoice/>"
     assert isinstance(not_found, outcomes.NotFound)
     assert "No se encontró" in not_found.message
+
+
+# -- GetAcquirer ----------------------------------------------------------------------------------
+ACQUIRER_EMAIL = "recepcion.facturas@distriantioquena.com.co"
+
+
+async def test_acquirer_found(identity: Identity) -> None:
+    found = AcquirerResponse(
+        status_code="200",
+        message="Acción completada OK.",
+        receiver_email=ACQUIRER_EMAIL,
+        receiver_name="Distribuidora Antioqueña de Alimentos S.A.S.",
+    )
+    seen: list[soap.ParsedRequest] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(soap.parse_request(request.content))
+        return answer("GetAcquirer", messages.render_acquirer(found))
+
+    async with client_for(identity, handler) as client:
+        outcome = await client.get_acquirer(" 31 ", " 800199436 ")
+    assert seen[0].params == {"identificationType": "31", "identificationNumber": "800199436"}
+    assert isinstance(outcome, outcomes.Acquirer)
+    assert outcome.email == ACQUIRER_EMAIL and outcome.name.startswith("Distribuidora")
+    assert ACQUIRER_EMAIL in outcome.message and "FAJ71" in outcome.message
+    assert outcome.final and not outcome.retryable and not outcome.needs_status_check
+    assert outcome.record is not None and outcome.operation == "GetAcquirer"
+    assert dian_ops.exit_code(outcome) == 0
+    data = dian_ops.outcome_to_dict(outcome)
+    assert data["kind"] == "acquirer" and data["status_code"] == "200"
+    assert data["receiver_email"] == ACQUIRER_EMAIL
+    assert data["receiver_name"] == "Distribuidora Antioqueña de Alimentos S.A.S."
+
+
+def test_acquirer_answer_round_trip_and_foreign_prefixes() -> None:
+    r = AcquirerResponse(
+        status_code="200", message="OK", receiver_email="a&b@x.co", receiver_name="<Ñandú>"
+    )
+    data = soap.envelope(messages.render_acquirer(r), action=f"{ACTION}GetAcquirerResponse")
+    assert b"Gosocket.Dian.Services.Utils.Common" in data
+    assert messages.parse_acquirer(data) == r
+    # Another prefix, another order, unknown elements: read by local name.
+    other = (
+        f'<s:Envelope xmlns:s="{soap.SOAP}"><s:Body><GetAcquirerResponse xmlns="{soap.WCF}">'
+        '<GetAcquirerResult xmlns:c="urn:otro"><c:StatusCode>200</c:StatusCode><c:Extra/>'
+        "<c:ReceiverName>Ana</c:ReceiverName><c:ReceiverEmail> ana@x.co </c:ReceiverEmail>"
+        "</GetAcquirerResult></GetAcquirerResponse></s:Body></s:Envelope>"
+    ).encode()
+    parsed = messages.parse_acquirer(other)
+    assert (parsed.status_code, parsed.receiver_email, parsed.message) == ("200", "ana@x.co", "")
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        AcquirerResponse(
+            status_code="404",
+            message="No se encontró el adquiriente con tipo de identificación 31 y número 1.",
+        ),
+        AcquirerResponse(status_code="200", message="Acción completada OK."),  # no e-mail
+    ],
+    ids=["404", "200-without-email"],
+)
+async def test_acquirer_not_found(identity: Identity, response: AcquirerResponse) -> None:
+    handler = respond("GetAcquirer", messages.render_acquirer(response))
+    async with client_for(identity, handler) as client:
+        outcome = await client.get_acquirer("31", "800199436")
+    assert isinstance(outcome, outcomes.AcquirerNotFound)
+    assert outcome.final and not outcome.retryable
+    assert response.message.rstrip(".") in outcome.message
+    assert "Res. 000202/2025" in outcome.message
+    assert dian_ops.exit_code(outcome) == 1
+    data = dian_ops.outcome_to_dict(outcome)
+    assert data["kind"] == "acquirer_not_found" and data["receiver_email"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<GetAcquirerResponse xmlns='http://wcf.dian.colombia'/>",  # no GetAcquirerResult
+        "<GetStatusResponse xmlns='http://wcf.dian.colombia'><GetStatusResult/>"
+        "</GetStatusResponse>",
+    ],
+    ids=["no-result", "other-operation"],
+)
+async def test_acquirer_malformed(identity: Identity, body: str) -> None:
+    async with client_for(identity, respond("GetAcquirer", body)) as client:
+        outcome = await client.get_acquirer("13", "1020304050")
+    assert isinstance(outcome, outcomes.MalformedAnswer)
+    assert "GetAcquirerResult" in outcome.message
+    assert not outcome.needs_status_check and dian_ops.exit_code(outcome) == 3
+
+
+async def test_acquirer_truncated_answer_is_malformed(identity: Identity) -> None:
+    full = soap.envelope(
+        messages.render_acquirer(AcquirerResponse(status_code="200", receiver_email="a@b.co")),
+        action=f"{ACTION}GetAcquirerResponse",
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=full[: len(full) // 2])
+
+    async with client_for(identity, handler) as client:
+        outcome = await client.get_acquirer("31", "800199436")
+    assert isinstance(outcome, outcomes.MalformedAnswer)
+
+
+@pytest.mark.parametrize(
+    ("id_type", "id_number", "match"),
+    [
+        ("NIT", "800199436", "Tipo de identificación «NIT» no válido"),
+        ("99", "800199436", "no válido"),
+        ("", "800199436", "tipo de identificación"),
+        ("31", "  ", "número de identificación"),
+        ("31", "800.199.436", "solo dígitos"),
+        ("31", "800199436-4", "sin dígito de verificación"),
+        ("13", "10203A", "solo dígitos"),
+        ("41", "AB 123", "letras, dígitos o guiones"),
+        ("31", "1" * 21, "hasta 20"),
+    ],
+)
+async def test_acquirer_bad_arguments_raise(
+    identity: Identity, id_type: str, id_number: str, match: str
+) -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(500)
+
+    async with client_for(identity, handler) as client:
+        with pytest.raises(InputError, match=match):
+            await client.get_acquirer(id_type, id_number)
+        ok = await client.get_acquirer("41", "AB-123")  # passports: letters and hyphens
+    assert isinstance(ok, outcomes.HttpError) and len(calls) == 1
 
 
 # -- transport failures ---------------------------------------------------------------------------

@@ -35,7 +35,12 @@ from fe_tui.dian import environments
 from fe_tui.dian import outcomes as oc
 from fe_tui.dian.client import DianClient
 from fe_tui.dian.simulator import Faults, Simulator, create_app, demo_config
-from fe_tui.dian.simulator.config import DEMO_SOFTWARE_ID, DEMO_TEST_SET_ID
+from fe_tui.dian.simulator.config import (
+    DEMO_ACQUIRER_EMAIL,
+    DEMO_ACQUIRER_NAME,
+    DEMO_SOFTWARE_ID,
+    DEMO_TEST_SET_ID,
+)
 from fe_tui.dian.simulator.server import build_server
 from fe_tui.domain.models import COLOMBIA_TZ
 from fe_tui.services import dian_ops, documents
@@ -43,7 +48,7 @@ from fe_tui.store.counters import FileCounters
 from fe_tui.ubl import packaging
 from tests import certs
 from tests.conftest import EXAMPLES, example_request
-from tests.test_simulator import invoice, note, sign
+from tests.test_simulator import invoice, note, sign, with_customer
 
 URL = "http://simulador/WcfDianCustomerServices.svc"
 TIMEOUT = httpx.Timeout(5.0)
@@ -173,6 +178,30 @@ async def test_send_bill_async_and_event(
     pkg = packaging.Package("ar.xml", "ar.zip", packaging.zip_files({"ar.xml": event}))
     outcome = await dian.send_event_update_status(pkg)
     assert isinstance(outcome, oc.Accepted), outcome.message
+
+
+async def test_acquirer_look_up_then_faj71(
+    dian: DianClient, signing_cert: LoadedCertificate
+) -> None:
+    found = await dian.get_acquirer("31", "800199436")
+    assert isinstance(found, oc.Acquirer), found.message
+    assert (found.name, found.email) == (DEMO_ACQUIRER_NAME, DEMO_ACQUIRER_EMAIL)
+    assert dian_ops.exit_code(found) == 0
+    person = await dian.get_acquirer("13", "1020304050")
+    assert isinstance(person, oc.Acquirer) and person.email.endswith("@example.com")
+    missing = await dian.get_acquirer("31", "900000001")
+    assert isinstance(missing, oc.AcquirerNotFound)
+    assert missing.response.status_code == "404" and "900000001" in missing.message
+    assert dian_ops.exit_code(missing) == 1
+    # An invoice to that buyer with another e-mail: FAJ71, explained; GetAcquirer's e-mail fixes it.
+    wrong = with_customer(invoice(990000151), email="otra.cuenta@distriantioquena.com.co")
+    outcome = await dian.send_bill_sync(pack(sign(wrong, signing_cert)[0]))
+    assert isinstance(outcome, oc.Rejected), outcome.message
+    assert rule_codes(outcome) == ["FAJ71"]
+    rule = outcome.rules[0]
+    assert rule.known and rule.fix and "GetAcquirer" in rule.fix
+    fixed = with_customer(invoice(990000151), email=found.email)
+    assert isinstance(await dian.send_bill_sync(pack(sign(fixed, signing_cert)[0])), oc.Accepted)
 
 
 # -- rejections, with explanations -----------------------------------------------------------------
@@ -464,6 +493,12 @@ def test_end_to_end_with_fe_tui_simulator_process(
     assert json.loads(again.stdout)["kind"] == "already_processed"
     ranges = cli("dian", "ranges", "--nit", "900373076", "--software-id", DEMO_SOFTWARE_ID, env=env)
     assert ranges.returncode == 0 and "SETP" in ranges.stdout
+    acquirer = cli("dian", "acquirer", "--id-type", "31", "--id", "800199436", env=env)
+    assert acquirer.returncode == 0, acquirer.stdout + acquirer.stderr
+    assert DEMO_ACQUIRER_EMAIL in acquirer.stdout and DEMO_ACQUIRER_NAME in acquirer.stdout
+    unknown = cli("dian", "acquirer", "--id-type", "13", "--id", "99", "--json", env=env)
+    assert unknown.returncode == 1, unknown.stdout + unknown.stderr
+    assert json.loads(unknown.stdout)["kind"] == "acquirer_not_found"
     # file-name consecutives advanced per issuer and year
     year = datetime.now(COLOMBIA_TZ).year
     assert FileCounters(tmp_path / "state").peek("900373076", year, "fv") == 2

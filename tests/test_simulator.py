@@ -27,9 +27,15 @@ from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.crypto.verify import verify_document
 from fe_tui.dian import messages, soap
 from fe_tui.dian.simulator import Faults, Simulator, SimulatorConfig, create_app, demo_config
-from fe_tui.dian.simulator.config import DEMO_SOFTWARE_ID, DEMO_TEST_SET_ID
+from fe_tui.dian.simulator.config import (
+    DEMO_ACQUIRER_EMAIL,
+    DEMO_ACQUIRER_NAME,
+    DEMO_SOFTWARE_ID,
+    DEMO_TEST_SET_ID,
+)
 from fe_tui.dian.simulator.server import build_server
 from fe_tui.domain.models import COLOMBIA_TZ, BillingReference, DocumentRequest
+from fe_tui.domain.nit import nit_check_digit
 from fe_tui.errors import InputError
 from fe_tui.services import documents
 from fe_tui.ubl import packaging, xsd
@@ -389,6 +395,73 @@ async def test_envelope_checks(client: httpx.AsyncClient) -> None:
     )
     wrong_action = await post(client, "GetStatus", body)
     assert messages.parse_fault(wrong_action.content)[0] == "a:ActionNotSupported"  # type: ignore[index]
+
+
+# -- acquirers (GetAcquirer, FAJ71) ---------------------------------------------------------------
+async def get_acquirer(client: httpx.AsyncClient, id_type: str, id_number: str) -> Any:
+    resp = await call(
+        client, "GetAcquirer", {"identificationType": id_type, "identificationNumber": id_number}
+    )
+    assert resp.status_code == 200, resp.text
+    return messages.parse_acquirer(resp.content)
+
+
+async def test_get_acquirer(client: httpx.AsyncClient) -> None:
+    found = await get_acquirer(client, "31", "800199436")
+    assert (found.status_code, found.receiver_email, found.receiver_name) == (
+        "200",
+        DEMO_ACQUIRER_EMAIL,
+        DEMO_ACQUIRER_NAME,
+    )
+    person = await get_acquirer(client, "13", "1020304050")
+    assert person.status_code == "200" and person.receiver_name == "María Fernanda Restrepo Gómez"
+    for id_type, id_number in (("31", "900000001"), ("13", "800199436")):  # unknown, wrong type
+        missing = await get_acquirer(client, id_type, id_number)
+        assert missing.status_code == "404"
+        assert missing.receiver_email is None and missing.receiver_name is None
+        assert missing.message == (
+            f"No se encontró el adquiriente con tipo de identificación {id_type} y número "
+            f"{id_number}."
+        )
+
+
+def with_customer(request: DocumentRequest, **changes: Any) -> DocumentRequest:
+    customer = request.document.customer
+    assert customer is not None
+    return with_doc(request, customer=customer.model_copy(update=changes))
+
+
+async def test_buyer_email_other_than_registered_is_faj71(
+    client: httpx.AsyncClient, signing_cert: LoadedCertificate
+) -> None:
+    changed = with_customer(invoice(990000011), email="compras@distriantioquena.com.co")
+    xml, _ = sign(changed, signing_cert)
+    answer = await send_sync(client, xml)
+    assert not answer.is_valid and answer.status_code == "99"
+    assert codes(answer) == ["FAJ71"]
+    assert answer.errors[0].raw == (
+        "Regla: FAJ71, Rechazo: El correo electrónico del adquiriente no corresponde al "
+        "registrado ante la DIAN."
+    )
+    ar = answer.application_response
+    assert ar is not None and ar.response_code == "04"
+    # The registered e-mail, in another case: accepted (the number was not consumed).
+    upper = with_customer(invoice(990000011), email=DEMO_ACQUIRER_EMAIL.upper())
+    assert (await send_sync(client, sign(upper, signing_cert)[0])).is_valid
+
+
+async def test_faj71_only_for_registered_buyers_with_an_email(
+    client: httpx.AsyncClient, signing_cert: LoadedCertificate
+) -> None:
+    no_email = with_customer(invoice(990000012), email=None)
+    answer = await send_sync(client, sign(no_email, signing_cert)[0])
+    assert answer.is_valid, answer.errors
+    nit = "900123456"
+    stranger = with_customer(
+        invoice(990000013), id_number=nit, dv=nit_check_digit(nit), email="otro@example.com"
+    )
+    answer = await send_sync(client, sign(stranger, signing_cert)[0])
+    assert answer.is_valid, answer.errors
 
 
 # -- numbering and test sets -----------------------------------------------------------------------

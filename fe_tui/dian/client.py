@@ -41,6 +41,7 @@ from fe_tui import __version__ as _version
 from fe_tui.dian import messages, outcomes, soap
 from fe_tui.dian.environments import Environment
 from fe_tui.dian.outcomes import CallRecord, Outcome
+from fe_tui.domain.models import CUSTOMER_ID_TYPES
 from fe_tui.errors import FeError, InputError
 from fe_tui.ubl.packaging import Package
 
@@ -62,6 +63,10 @@ _EXCERPT = 300
 _NO_HEADERS = httpx.Headers()
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TAGS = re.compile(r"<[^>]+>")
+#: Identification types whose numbers are digits only (the others: letters, digits, hyphens).
+_NUMERIC_ID_TYPES = frozenset({"11", "12", "13", "31", "47", "48", "91"})
+_DIGITS = re.compile(r"\d{1,20}")
+_ALNUM = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,19}")
 
 
 class SigningIdentity(Protocol):
@@ -102,6 +107,33 @@ def _require(value: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"Falta {what} para la consulta a la DIAN.", field=what)
     return value.strip()
+
+
+def _identification(id_type: str, id_number: str) -> tuple[str, str]:
+    """Check a buyer identification for GetAcquirer: a DIAN type code and its number."""
+    kind = _require(id_type, "el tipo de identificación")
+    number = _require(id_number, "el número de identificación")
+    if kind not in CUSTOMER_ID_TYPES:
+        raise InputError(
+            f"Tipo de identificación «{kind}» no válido; use un código de la DIAN: "
+            f"{', '.join(CUSTOMER_ID_TYPES)} (13 cédula de ciudadanía, 31 NIT).",
+            field="identification_type",
+        )
+    if kind in _NUMERIC_ID_TYPES:
+        if not _DIGITS.fullmatch(number):
+            dv = " y sin dígito de verificación" if kind == "31" else ""
+            raise InputError(
+                f"Número de identificación «{number}» no válido para el tipo {kind}: solo "
+                f"dígitos (hasta 20), sin puntos, guiones ni espacios{dv}.",
+                field="identification_number",
+            )
+    elif not _ALNUM.fullmatch(number):
+        raise InputError(
+            f"Número de identificación «{number}» no válido para el tipo {kind}: letras, "
+            "dígitos o guiones (hasta 20), sin espacios.",
+            field="identification_number",
+        )
+    return kind, number
 
 
 def _excerpt(body: bytes) -> str:
@@ -255,6 +287,15 @@ class DianClient:
     async def send_event_update_status(self, package: Package) -> Outcome:
         """SendEventUpdateStatus: register an event (ApplicationResponse zip)."""
         return await self._call("SendEventUpdateStatus", {"contentFile": package.content_b64})
+
+    async def get_acquirer(self, identification_type: str, identification_number: str) -> Outcome:
+        """GetAcquirer: the buyer's registered name and reception e-mail (Acquirer), or
+        AcquirerNotFound. ``identification_type`` is DIAN's code ("31" NIT, "13" cédula…);
+        the NIT goes without its check digit."""
+        kind, number = _identification(identification_type, identification_number)
+        return await self._call(
+            "GetAcquirer", {"identificationType": kind, "identificationNumber": number}
+        )
 
     # -- the exchange -----------------------------------------------------------------------------
     async def _call(self, operation: str, params: Mapping[str, str]) -> Outcome:
@@ -461,6 +502,10 @@ def _xml(operation: str, data: bytes, record: CallRecord) -> Outcome:
     return outcomes.classify_xml(messages.parse_xml_by_key(data), record=record)
 
 
+def _acquirer(operation: str, data: bytes, record: CallRecord) -> Outcome:
+    return outcomes.classify_acquirer(messages.parse_acquirer(data), record=record)
+
+
 _PARSERS: dict[str, Callable[[str, bytes, CallRecord], Outcome]] = {
     "SendBillSync": _dian,
     "GetStatus": _dian,
@@ -470,4 +515,5 @@ _PARSERS: dict[str, Callable[[str, bytes, CallRecord], Outcome]] = {
     "GetStatusZip": _zip,
     "GetNumberingRange": _numbering,
     "GetXmlByDocumentKey": _xml,
+    "GetAcquirer": _acquirer,
 }

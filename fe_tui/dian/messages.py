@@ -40,6 +40,8 @@ XML_PARAMS_NS = "http://schemas.datacontract.org/2004/07/XmlParamsResponseTrackI
 NUMBER_RANGE_LIST_NS = "http://schemas.datacontract.org/2004/07/NumberRangeResponseList"
 NUMBER_RANGE_NS = "http://schemas.datacontract.org/2004/07/NumberRangeResponse"
 EVENT_RESPONSE_NS = "http://schemas.datacontract.org/2004/07/EventResponse"
+#: GetAcquirer's data contract (``AdquirienteResponse``, SPEC §5.3).
+ACQUIRER_NS = "http://schemas.datacontract.org/2004/07/Gosocket.Dian.Services.Utils.Common"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 _RULE = re.compile(
@@ -180,6 +182,19 @@ class XmlDocumentResponse(_Model):
     message: str = ""
     xml: bytes | None = Field(default=None, repr=False)
     validation_date: str | None = None
+
+
+class AcquirerResponse(_Model):
+    """Answer of GetAcquirer: the buyer's registered name and reception e-mail.
+
+    StatusCode "200" means found (SPEC §5.3); the e-mail is the one rule FAJ71
+    expects in ``AccountingCustomerParty/Party/Contact/ElectronicMail``.
+    """
+
+    status_code: str
+    message: str = ""
+    receiver_email: str | None = None
+    receiver_name: str | None = None
 
 
 # -- parsing ---------------------------------------------------------------------------------------
@@ -408,6 +423,17 @@ def parse_xml_by_key(data: bytes) -> XmlDocumentResponse:
     )
 
 
+def parse_acquirer(data: bytes) -> AcquirerResponse:
+    """GetAcquirer answer (fields by local name; empty ones become None)."""
+    result = _body_result(data, "GetAcquirer")
+    return AcquirerResponse(
+        status_code=_text(result, "StatusCode") or "",
+        message=_text(result, "Message") or "",
+        receiver_email=_text(result, "ReceiverEmail") or None,
+        receiver_name=_text(result, "ReceiverName") or None,
+    )
+
+
 # -- rendering (the simulator speaks with these) --------------------------------------------------
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -504,3 +530,11 @@ def render_xml_by_key(r: XmlDocumentResponse) -> str:
         f"{_el('b', 'ValidationDate', r.validation_date)}{_el('b', 'XmlBytesBase64', b64)}"
     )
     return _result("GetXmlByDocumentKey", EVENT_RESPONSE_NS, inner)
+
+
+def render_acquirer(r: AcquirerResponse) -> str:
+    inner = (
+        f"{_el('b', 'Message', r.message)}{_el('b', 'ReceiverEmail', r.receiver_email)}"
+        f"{_el('b', 'ReceiverName', r.receiver_name)}{_el('b', 'StatusCode', r.status_code)}"
+    )
+    return _result("GetAcquirer", ACQUIRER_NS, inner)

@@ -40,7 +40,9 @@ Tree::
     ├── BatchStatus                     GetStatusZip: one classified outcome per document
     ├── NumberingRanges                 GetNumberingRange OperationCode "100"
     ├── NumberingFailed                 any other OperationCode
-    └── StoredXml                       GetXmlByDocumentKey Code "100"
+    ├── StoredXml                       GetXmlByDocumentKey Code "100"
+    ├── Acquirer                        GetAcquirer StatusCode "200": registered name and e-mail
+    └── AcquirerNotFound                GetAcquirer: any other StatusCode, or no e-mail
 
 The ``classify*`` functions are pure: the queue engine uses them on answers
 it stored, the client on answers it just read. Every outcome can carry the
@@ -59,6 +61,7 @@ from typing import ClassVar, Literal
 from pydantic import ValidationError
 
 from fe_tui.dian.messages import (
+    AcquirerResponse,
     AnswerError,
     DianResponse,
     NumberingRange,
@@ -110,6 +113,8 @@ class OutcomeKind(StrEnum):
     NUMBERING_RANGES = "numbering_ranges"
     NUMBERING_FAILED = "numbering_failed"
     STORED_XML = "stored_xml"
+    ACQUIRER = "acquirer"
+    ACQUIRER_NOT_FOUND = "acquirer_not_found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -666,6 +671,60 @@ class StoredXml(Outcome):
 
 
 @dataclass(frozen=True)
+class Acquirer(Outcome):
+    """GetAcquirer found the buyer: the name and reception e-mail registered with DIAN.
+
+    Since Res. 000202/2025 that e-mail is the one the invoice must carry for the
+    buyer; another one is rejected with FAJ71 (SPEC §15.1).
+    """
+
+    kind: ClassVar[OutcomeKind] = OutcomeKind.ACQUIRER
+
+    response: AcquirerResponse
+
+    @property
+    def name(self) -> str:
+        """The registered name (ReceiverName); "" when DIAN sent none."""
+        return self.response.receiver_name or ""
+
+    @property
+    def email(self) -> str:
+        """The registered reception e-mail (ReceiverEmail)."""
+        return self.response.receiver_email or ""
+
+    @property
+    def message(self) -> str:
+        return _one_line(
+            f"Adquirente registrado en la DIAN: {self.name or '(sin nombre)'} — correo de "
+            f"recepción {self.email}. Use ese correo en el documento (regla FAJ71)."
+        )
+
+
+@dataclass(frozen=True)
+class AcquirerNotFound(Outcome):
+    """GetAcquirer did not return the buyer (StatusCode other than "200", or no e-mail).
+
+    Not :class:`NotFound`: that one is about documents and the resend decision.
+    """
+
+    kind: ClassVar[OutcomeKind] = OutcomeKind.ACQUIRER_NOT_FOUND
+
+    response: AcquirerResponse
+
+    @property
+    def message(self) -> str:
+        r = self.response
+        text = r.message or "sin mensaje"
+        code = f" (código {r.status_code})" if r.status_code else ""
+        return _one_line(
+            f"La DIAN no devolvió un adquirente con esa identificación: {text.rstrip('.')}"
+            f"{code}. Revise el tipo y el número de identificación; si son correctos, pida al "
+            "comprador su correo de recepción (Res. 000202/2025: nombre, identificación y "
+            "correo)."
+        )
+
+
+@dataclass(frozen=True)
 class BatchStatus(Outcome):
     """GetStatusZip: the outcome of each document of the zip, classified."""
 
@@ -803,3 +862,13 @@ def classify_xml(response: XmlDocumentResponse, *, record: CallRecord | None = N
     if response.code.strip() == "100" and response.xml:
         return StoredXml(response, operation="GetXmlByDocumentKey", record=record)
     return NotFound(response, operation="GetXmlByDocumentKey", record=record)
+
+
+def classify_acquirer(response: AcquirerResponse, *, record: CallRecord | None = None) -> Outcome:
+    """GetAcquirer: StatusCode "200" with a ReceiverEmail is the buyer; anything else not found.
+
+    A "200" without an e-mail is not found too: there is nothing to put in the document.
+    """
+    if response.status_code.strip() == "200" and (response.receiver_email or "").strip():
+        return Acquirer(response, operation="GetAcquirer", record=record)
+    return AcquirerNotFound(response, operation="GetAcquirer", record=record)

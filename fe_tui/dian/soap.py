@@ -61,6 +61,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "GetNumberingRange": ("accountCode", "accountCodeT", "softwareCode"),
     "GetXmlByDocumentKey": ("trackId",),
     "SendEventUpdateStatus": ("contentFile",),
+    "GetAcquirer": ("identificationType", "identificationNumber"),
 }
 
 #: Inclusive-prefix lists of DIAN's WSDL policy (SignedInfo, and the wsa:To reference).

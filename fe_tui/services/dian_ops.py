@@ -164,6 +164,11 @@ def outcome_to_dict(outcome: oc.Outcome) -> dict[str, Any]:
     if isinstance(outcome, oc.NumberingRanges | oc.NumberingFailed):
         data["operation_code"] = outcome.response.operation_code
         data["ranges"] = [r.model_dump(mode="json") for r in outcome.response.ranges]
+    if isinstance(outcome, oc.Acquirer | oc.AcquirerNotFound):
+        data["status_code"] = outcome.response.status_code
+        data["dian_message"] = outcome.response.message
+        data["receiver_name"] = outcome.response.receiver_name
+        data["receiver_email"] = outcome.response.receiver_email
     if isinstance(outcome, oc.SoapFault):
         data["fault_code"] = outcome.code
         data["fault_reason"] = outcome.reason
@@ -173,7 +178,8 @@ def outcome_to_dict(outcome: oc.Outcome) -> dict[str, Any]:
     return data
 
 
-#: CLI exit codes for outcomes: 0 DIAN said yes (or already has it), 1 DIAN said no,
+#: CLI exit codes for outcomes: 0 DIAN said yes (or already has it, or found the acquirer),
+#: 1 DIAN said no (rejected, not found: a document or an acquirer),
 #: 3 no verdict (communication failure, malformed answer, still in process).
 EXIT_YES, EXIT_NO, EXIT_NO_VERDICT = 0, 1, 3
 
@@ -187,6 +193,7 @@ def exit_code(outcome: oc.Outcome) -> int:
         oc.NumberingRanges,
         oc.StoredXml,
         oc.Queued,
+        oc.Acquirer,
     )
     if isinstance(outcome, yes):
         return EXIT_YES

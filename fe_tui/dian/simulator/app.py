@@ -9,7 +9,7 @@ bookkeeping. Nothing it says has legal or tax effect; every banner says so.
 
 Routes::
 
-    POST /WcfDianCustomerServices.svc     the SOAP service (8 operations of soap.OPERATIONS)
+    POST /WcfDianCustomerServices.svc     the SOAP service (9 operations of soap.OPERATIONS)
     GET  /WcfDianCustomerServices.svc     an HTML page saying what this is
     GET  /_simulator/state                JSON summary for agents (documents, batches, sets)
     GET  /_simulator/faults               the fault switches now in force (JSON)
@@ -36,6 +36,10 @@ Choices where DIAN's behaviour is not documented (kept small and said here):
   en los registros de la DIAN.".
 - GetNumberingRange for an unknown issuer/software pair: OperationCode "302" "No registra
   prefijos asociados al codigo de software: {id}." (text seen in a public fixture).
+- GetAcquirer of an identification not in ``config.acquirers``: StatusCode "404",
+  Message "No se encontró el adquiriente con tipo de identificación {type} y número
+  {number}." (DIAN's not-found code is not documented; SPEC §5.3 only gives "200").
+  Found: "200", "Acción completada OK.", ReceiverName and ReceiverEmail.
 - A StatusCode 89 answer carries the reason in StatusDescription and ErrorMessage.
 - File names off DIAN's pattern get the simulator-only notification ``SIM01``.
 - SendEventUpdateStatus: a zipped, schema-valid, signed ApplicationResponse 030–034 whose
@@ -103,6 +107,9 @@ ACCEPTED_DESCRIPTION = "Procesado Correctamente."
 REJECTED_DESCRIPTION = "Validación contiene errores en campos mandatorios."
 REJECTED_MESSAGE = "Documento con errores en campos mandatorios."
 NOT_FOUND = "TrackId no existe en los registros de la DIAN."
+ACQUIRER_NOT_FOUND = (
+    "No se encontró el adquiriente con tipo de identificación {type} y número {number}."
+)
 IN_PROCESS = "Batch en proceso de validación."
 ZIP_ERROR = "Error descomprimiendo el archivo ZIP: {reason}"
 SYNC_ONE = "El método síncrono solo puede recibir un documento."
@@ -831,6 +838,25 @@ class Simulator:
             ranges=[messages.NumberingRange.from_resolution(r) for r in issuer.ranges],
         )
         return messages.render_numbering(answer)
+
+    async def _op_GetAcquirer(  # noqa: N802
+        self, params: dict[str, str], caller: set[str] | None, faults: Faults
+    ) -> str:
+        kind = params.get("identificationType", "").strip()
+        number = params.get("identificationNumber", "").strip()
+        found = self.config.acquirer(number, kind) if kind and number else None
+        if found is None:
+            answer = messages.AcquirerResponse(
+                status_code="404", message=ACQUIRER_NOT_FOUND.format(type=kind, number=number)
+            )
+        else:
+            answer = messages.AcquirerResponse(
+                status_code="200",
+                message="Acción completada OK.",
+                receiver_email=found.email,
+                receiver_name=found.name,
+            )
+        return messages.render_acquirer(answer)
 
     async def _op_SendEventUpdateStatus(  # noqa: N802
         self, params: dict[str, str], caller: set[str] | None, faults: Faults

@@ -5,7 +5,9 @@ The simulator knows what DIAN's portal would know: the **registered issuers**
 them), the **software** each one may use (SoftwareID, PIN, provider NIT), the
 **numbering ranges** DIAN authorized (resolution, prefix, from/to, validity,
 technical key) and the **test sets** of habilitación (required accepted
-documents per type, allowed rejections). Numbering ranges and software reuse
+documents per type, allowed rejections) and the **acquirers** (buyers) with
+the name and reception e-mail they registered, which GetAcquirer returns and
+rule FAJ71 checks (SPEC §15.1). Numbering ranges and software reuse
 the domain models :class:`~fe_tui.domain.models.Resolution` and
 :class:`~fe_tui.domain.models.Software`, so a request JSON and the simulator
 describe them the same way.
@@ -42,6 +44,10 @@ ENDPOINT_PATH = "/WcfDianCustomerServices.svc"
 DEMO_NIT = "900373076"
 DEMO_SOFTWARE_ID = "008a4a33-98a2-4b15-a4bb-152b4d6abad0"
 DEMO_TEST_SET_ID = "c3b9f2a0-5d1e-4f7a-9b8c-2e6d4a1f0b37"
+#: The buyer of ``examples/factura.json`` (and of the notes), registered as an acquirer.
+DEMO_ACQUIRER_NIT = "800199436"
+DEMO_ACQUIRER_NAME = "Distribuidora Antioqueña de Alimentos S.A.S."
+DEMO_ACQUIRER_EMAIL = "recepcion.facturas@distriantioquena.com.co"
 
 
 class _Model(BaseModel):
@@ -110,6 +116,15 @@ class TestSet(_Model):
         }[group]
 
 
+class Acquirer(_Model):
+    """A buyer registered with DIAN: what GetAcquirer returns for its identification."""
+
+    id_type: str = Field(pattern=r"^\d{2}$")  #: DIAN code: 31 NIT, 13 cédula…
+    id_number: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")  #: NIT without DV
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  #: registered reception e-mail
+
+
 MalformedKind = Literal["truncated", "html", "not-xml"]
 
 
@@ -160,6 +175,8 @@ class SimulatorConfig(_Model):
     environment: Literal["habilitacion", "produccion"] = "habilitacion"
     issuers: list[Issuer] = Field(default_factory=list)
     test_sets: list[TestSet] = Field(default_factory=list)
+    #: Buyers with a registered reception e-mail (GetAcquirer; FAJ71 on invoices).
+    acquirers: list[Acquirer] = Field(default_factory=list)
     #: Extra certificates (PEM) a ThumbprintSHA1 key reference may name. Certificates
     #: seen in a valid BinarySecurityToken are remembered automatically.
     known_certificates: list[str] = Field(default_factory=list)
@@ -189,6 +206,19 @@ class SimulatorConfig(_Model):
                     return issuer, sw
         return None
 
+    def acquirer(self, id_number: str, id_type: str | None = None) -> Acquirer | None:
+        """The registered acquirer with ``id_number`` (and ``id_type``, when given)."""
+        number = id_number.strip()
+        kind = id_type.strip() if id_type is not None else None
+        return next(
+            (
+                a
+                for a in self.acquirers
+                if a.id_number == number and (kind is None or a.id_type == kind)
+            ),
+            None,
+        )
+
     def test_set(self, test_set_id: str) -> TestSet | None:
         """The test set with ``test_set_id`` (case-insensitive)."""
         wanted = test_set_id.strip().lower()
@@ -202,6 +232,8 @@ def demo_config(*, state_dir: Path | None = None) -> SimulatorConfig:
     range SETP 990000000–995000000 (resolution 18760000001, 2019-01-19 to
     2030-01-19, DIAN's public test key) and a small test set (2 invoices,
     1 credit note, 1 debit note; 4 rejections allowed) so a demo can finish it.
+    Two acquirers: the examples' buyer (NIT 800199436, with the e-mail the examples
+    use, so they pass FAJ71) and a natural person (cédula 1020304050).
     """
     return SimulatorConfig(
         environment="habilitacion",
@@ -242,6 +274,20 @@ def demo_config(*, state_dir: Path | None = None) -> SimulatorConfig:
                 debit_notes=1,
                 total_required=8,
             )
+        ],
+        acquirers=[
+            Acquirer(
+                id_type="31",
+                id_number=DEMO_ACQUIRER_NIT,
+                name=DEMO_ACQUIRER_NAME,
+                email=DEMO_ACQUIRER_EMAIL,
+            ),
+            Acquirer(
+                id_type="13",
+                id_number="1020304050",
+                name="María Fernanda Restrepo Gómez",
+                email="mfrestrepo.facturas@example.com",
+            ),
         ],
         state_dir=state_dir,
     )

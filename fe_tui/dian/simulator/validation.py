@@ -33,6 +33,9 @@ FAB07b / FAB08b            AuthorizationPeriod start / end ≠ the range's, and 
                            not one (the catalogue has no separate "fuera de vigencia" code)
 FAD05d                     number outside the range (or not under the range's prefix)
 FAD06 / CAD06 / DAD06      CUFE/CUDE recomputed ≠ cbc:UUID (habilitación: DIAN's test key)
+FAJ71                      invoice buyer registered as an acquirer (config.acquirers) and
+                           Contact/ElectronicMail ≠ its registered e-mail (case-insensitive);
+                           no e-mail in the document, or an unregistered buyer: not checked
 CBG02 / DBG02              note 20/30 without the referenced invoice
 CBG04a / DBG04a            referenced invoice not accepted here (state)
 CBG04b / DBG04b            referenced invoice of another issuer (state)
@@ -267,6 +270,8 @@ def check_document(xml: bytes, config: SimulatorConfig, *, now: datetime | None 
     if out.root_name == "Invoice":
         _numbering(out, ext, facts)
     _uuid(out, config, facts)
+    if out.root_name == "Invoice":
+        _acquirer_email(out, root, config)
     if out.root_name in ("CreditNote", "DebitNote") and out.customization_id in ("20", "30"):
         ref_id = _text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID")
         ref_uuid = _text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID")
@@ -368,6 +373,22 @@ def _uuid(out: Checked, config: SimulatorConfig, facts: DocumentFacts) -> None:
         return  # the missing software / range is already reported
     if not diagnose_uuid(facts, secret).matches:
         out.add(out.code("AD06"))
+
+
+def _acquirer_email(out: Checked, root: etree._Element, config: SimulatorConfig) -> None:
+    """FAJ71: the buyer's e-mail must be the reception e-mail it registered (Res. 000202/2025)."""
+    party = "cac:AccountingCustomerParty/cac:Party/"
+    email = _text(root, party + "cac:Contact/cbc:ElectronicMail")
+    if not email:
+        return
+    id_el = root.find(party + "cac:PartyTaxScheme/cbc:CompanyID", ns.XPATH)
+    if id_el is None or not (id_el.text or "").strip():
+        id_el = root.find(party + "cac:PartyIdentification/cbc:ID", ns.XPATH)
+    if id_el is None or not (id_el.text or "").strip():
+        return
+    registered = config.acquirer((id_el.text or "").strip(), id_el.get("schemeName"))
+    if registered is not None and registered.email.strip().casefold() != email.casefold():
+        out.add("FAJ71", "Rechazo")
 
 
 def status_message(document_type: str, document_id: str, prefix: str | None = None) -> str:
