@@ -555,6 +555,8 @@ def dian_send(
     data, _ = xmlsafe.read_file(file)
     environment = resolve(env_key, url)
     submission = dian_ops.prepare_submission(data, FileCounters(), environment)
+    for warning in submission.warnings:
+        click.echo(f"Advertencia: {warning}", err=True)
     if not as_json:
         click.echo(
             f"{submission.document_id} → {submission.package.zip_name} "

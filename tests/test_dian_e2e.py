@@ -585,3 +585,16 @@ def test_habilitacion_document_is_not_sent_to_produccion(
     assert ok.package.xml_name.endswith("00000001.xml")
     # the simulator (a test double) decides for itself
     dian_ops.prepare_submission(xml, counters, environments.simulator())
+
+
+def test_sending_a_document_dated_another_day_warns(
+    tmp_path: Path, signing_cert: LoadedCertificate
+) -> None:
+    yesterday = datetime.now(COLOMBIA_TZ) - timedelta(days=1)
+    built = documents.build(example_request("factura", issue_at=yesterday))
+    xml = documents.sign_tree(built.document.root, signing_cert, check_issue_date=False)
+    submission = dian_ops.prepare_submission(xml, FileCounters(tmp_path))
+    (warning,) = submission.warnings
+    assert "FAD09e" in warning and "dian status" in warning
+    today, _ = sign(invoice(990000902), signing_cert)
+    assert dian_ops.prepare_submission(today, FileCounters(tmp_path)).warnings == ()

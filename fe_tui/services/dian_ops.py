@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fe_tui import ns, xmlsafe
@@ -18,6 +19,7 @@ from fe_tui.dian.client import DianClient
 from fe_tui.dian.environments import Environment
 from fe_tui.dian.messages import DianResponse
 from fe_tui.dian.rules import ExplainedRule
+from fe_tui.domain.models import COLOMBIA_TZ
 from fe_tui.errors import InputError
 from fe_tui.store.counters import FileCounters
 from fe_tui.ubl import packaging
@@ -34,6 +36,7 @@ class Submission:
     document_key: str  #: CUFE/CUDE
     document_type: str
     profile_execution_id: str  #: "1" producción, "2" habilitación (as the document says)
+    warnings: tuple[str, ...] = ()  #: Spanish; the document can be sent, but look first
 
 
 def check_environment(
@@ -84,8 +87,21 @@ def prepare_submission(
         year=year,
         consecutive=counters.next(nit, year, kind),
     )
+    warnings = []
+    today = datetime.now(COLOMBIA_TZ).date().isoformat()
+    if facts.issue_date != today:
+        warnings.append(
+            f"La fecha de emisión de {facts.document_id} ({facts.issue_date}) no es la de hoy en "
+            f"Colombia ({today}); la DIAN espera que emisión, firma y transmisión coincidan "
+            "(FAD09e). Si es un reenvío, consulte antes `fe-tui dian status` con su CUFE/CUDE."
+        )
     return Submission(
-        package, facts.document_id, facts.uuid, facts.document_type, facts.environment
+        package,
+        facts.document_id,
+        facts.uuid,
+        facts.document_type,
+        facts.environment,
+        tuple(warnings),
     )
 
 
