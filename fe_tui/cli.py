@@ -249,17 +249,28 @@ def verify(file: Path, as_json: bool) -> None:
     """Verifica la firma XAdES de cualquier documento DIAN y explica qué falla."""
     from fe_tui.services.documents import verify_file
 
-    report = verify_file(file)
+    parts = verify_file(file)
+    valid = all(part.report.valid for part in parts)
+    main_report = parts[0].report
     if as_json:
-        _emit_json({"ok": report.valid, **report.to_dict()})
+        data: dict[str, Any] = {"ok": valid, **main_report.to_dict()}
+        if len(parts) > 1:
+            data["embedded"] = [
+                {"label": p.label, "ok": p.report.valid, **p.report.to_dict()} for p in parts[1:]
+            ]
+        _emit_json(data)
     else:
-        click.echo(f"Firma: {'VÁLIDA' if report.valid else 'NO VÁLIDA'} — {file.name}")
-        for check in report.checks:
-            mark = {True: "ok ", False: "MAL", None: " ! "}[check.ok]
-            click.echo(f"[{mark}] {check.message}")
-        for sentence in report.diagnosis:
-            click.echo(f"Diagnóstico: {sentence}")
-    sys.exit(EXIT_OK if report.valid else EXIT_CHECK_FAILED)
+        for part in parts:
+            state = "VÁLIDA" if part.report.valid else "NO VÁLIDA"
+            click.echo(f"Firma: {state} — {file.name} ({part.label})")
+            for check in part.report.checks:
+                mark = {True: "ok ", False: "MAL", None: " ! "}[check.ok]
+                click.echo(f"[{mark}] {check.message}")
+            for sentence in part.report.diagnosis:
+                click.echo(f"Diagnóstico: {sentence}")
+            if len(parts) > 1:
+                click.echo("")
+    sys.exit(EXIT_OK if valid else EXIT_CHECK_FAILED)
 
 
 # -- cufe ------------------------------------------------------------------------------------------

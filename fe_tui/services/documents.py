@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from fe_tui import xmlsafe
+from fe_tui import ns, xmlsafe
 from fe_tui.crypto import xades
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12_file
 from fe_tui.crypto.verify import VerificationReport, verify_document
@@ -106,10 +106,46 @@ def sign_tree(
     )
 
 
-def verify_file(path: str | Path) -> VerificationReport:
-    """Verify the XAdES signature of any DIAN document on disk."""
-    data, _ = xmlsafe.read_file(path)
-    return verify_document(data)
+@dataclass(frozen=True)
+class VerifiedPart:
+    """One signed document found in a file, with its verification report."""
+
+    label: str  #: Spanish: "documento", "contenedor AttachedDocument", "factura adjunta"…
+    report: VerificationReport
+
+
+_EMBEDDED_LABELS = {
+    "Invoice": "factura adjunta",
+    "CreditNote": "nota crédito adjunta",
+    "DebitNote": "nota débito adjunta",
+    "ApplicationResponse": "ApplicationResponse adjunto (respuesta de la DIAN)",
+}
+
+
+def verify_file(path: str | Path) -> list[VerifiedPart]:
+    """Verify the XAdES signature(s) of a DIAN document on disk.
+
+    An AttachedDocument (what the buyer receives) carries the signed invoice
+    and DIAN's signed ApplicationResponse as text inside it: each of them is
+    verified too, after the container.
+    """
+    data, root = xmlsafe.read_file(path)
+    report = verify_document(data)
+    if etree.QName(root).localname != "AttachedDocument":
+        return [VerifiedPart("documento", report)]
+    parts = [VerifiedPart("contenedor AttachedDocument", report)]
+    for description in root.iterfind(
+        ".//cac:Attachment/cac:ExternalReference/cbc:Description", ns.XPATH
+    ):
+        text = (description.text or "").strip()
+        if not text.startswith("<"):
+            continue
+        embedded = text.encode("utf-8")
+        inner = xmlsafe.parse_bytes(embedded, what="el documento adjunto")
+        label = _EMBEDDED_LABELS.get(etree.QName(inner).localname)
+        if label is not None:
+            parts.append(VerifiedPart(label, verify_document(embedded)))
+    return parts
 
 
 def check_uuid_file(path: str | Path, secret: str) -> UuidCheck:
