@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
@@ -242,6 +242,25 @@ def _parse_time(text: str | None, what: str) -> datetime:
     return value
 
 
+def _exc_c14n(el: etree._Element, prefixes: list[str] | None) -> bytes:
+    try:
+        return etree.tostring(
+            el, method="c14n", exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixes
+        )
+    except (etree.C14NError, ValueError):
+        raise SecurityFault(
+            f"No se pudo canonicalizar <{etree.QName(el).localname}> para verificar la firma "
+            "WS-Security (espacios de nombres inválidos)."
+        ) from None
+
+
+def _b64(text: str | None, what: str) -> bytes:
+    try:
+        return base64.b64decode("".join((text or "").split()), validate=True)
+    except ValueError:
+        raise SecurityFault(f"{what} de la firma WS-Security no es base64 válido.") from None
+
+
 def _by_wsu_id(root: etree._Element, ident: str) -> etree._Element:
     found = [el for el in root.iter() if el.get(f"{{{WSU}}}Id") == ident or el.get("Id") == ident]
     if len(found) != 1:
@@ -308,13 +327,7 @@ def verify_security(
     for ref in refs:
         target = _by_wsu_id(root, (ref.get("URI") or "").lstrip("#"))
         transform = ref.find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
-        canonical = etree.tostring(
-            target,
-            method="c14n",
-            exclusive=True,
-            with_comments=False,
-            inclusive_ns_prefixes=_prefixes(transform),
-        )
+        canonical = _exc_c14n(target, _prefixes(transform))
         method = ref.find(f"{{{DS}}}DigestMethod")
         algorithm = method.get("Algorithm") if method is not None else None
         hash_name = {SHA256: "sha256", "http://www.w3.org/2000/09/xmldsig#sha1": "sha1"}.get(
@@ -333,14 +346,10 @@ def verify_security(
     if not signed_to:
         raise SecurityFault("La firma WS-Security no cubre wsa:To.")
     cert, reference = _security_certificate(root, sig, known_certificates)
-    canonical_si = etree.tostring(
-        signed_info,
-        method="c14n",
-        exclusive=True,
-        with_comments=False,
-        inclusive_ns_prefixes=_prefixes(signed_info.find(f"{{{DS}}}CanonicalizationMethod")),
+    canonical_si = _exc_c14n(
+        signed_info, _prefixes(signed_info.find(f"{{{DS}}}CanonicalizationMethod"))
     )
-    value = base64.b64decode((sig.findtext(f"{{{DS}}}SignatureValue") or "").strip() or b"")
+    value = _b64(sig.findtext(f"{{{DS}}}SignatureValue"), "SignatureValue")
     public = cert.public_key()
     if not isinstance(public, rsa.RSAPublicKey):
         raise SecurityFault("El certificado WS-Security no tiene llave RSA.")
@@ -369,12 +378,17 @@ def _security_certificate(
         token = _by_wsu_id(root, (ref.get("URI") or "").lstrip("#"))
         try:
             der = base64.b64decode("".join((token.text or "").split()))
-            return x509.load_der_x509_certificate(der), "BinarySecurityToken"
-        except ValueError:
+            cert = x509.load_der_x509_certificate(der)
+            # cryptography parses lazily: touch what callers read so a damaged
+            # certificate fails here, as a security fault, not later.
+            _ = (cert.subject, cert.issuer, cert.not_valid_before_utc, cert.not_valid_after_utc)
+            cert.public_key()
+            return cert, "BinarySecurityToken"
+        except (ValueError, UnsupportedAlgorithm):
             raise SecurityFault("El BinarySecurityToken no es un certificado X.509.") from None
     key_id = str_el.find(f"{{{WSSE}}}KeyIdentifier")
     if key_id is not None and key_id.get("ValueType") == THUMBPRINT_SHA1:
-        thumb = base64.b64decode((key_id.text or "").strip())
+        thumb = _b64(key_id.text, "KeyIdentifier")
         for cert in known:
             if cert.fingerprint(hashes.SHA1()) == thumb:  # noqa: S303 - WS-Security's identifier
                 return cert, "ThumbprintSHA1"

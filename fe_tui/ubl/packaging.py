@@ -25,6 +25,7 @@ import base64
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from fe_tui.errors import PackagingError
@@ -32,6 +33,17 @@ from fe_tui.errors import PackagingError
 PREFIXES = {"01": "fv", "02": "fv", "03": "fv", "04": "fv", "91": "nc", "92": "nd", "96": "ar"}
 MAX_ZIP_ENTRIES = 50
 MAX_UNCOMPRESSED = 20 * 1024 * 1024
+#: What the zipfile module raises on damaged, truncated, encrypted or exotic archives
+#: (found by fuzzing: a corrupt header gives ValueError, a corrupt stream zlib.error).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,  # unsupported compression method
+    RuntimeError,  # encrypted entry
+)
 NAME_RE = re.compile(r"^(fv|nc|nd|ar|ad|z)(\d{10})(\d{3})(\d{2})([0-9a-fA-F]{8})\.(xml|zip)$")
 
 
@@ -111,7 +123,7 @@ def unzip(
     """
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except _ZIP_ERRORS:
         raise PackagingError("El contenido no es un archivo zip válido.") from None
     infos = zf.infolist()
     if len(infos) > max_entries:
@@ -140,7 +152,7 @@ def unzip(
                             "(posible bomba zip).",
                         )
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except _ZIP_ERRORS as exc:
             raise PackagingError(f"El zip está dañado: {exc}.") from None
         out[info.filename] = b"".join(chunks)
     return out

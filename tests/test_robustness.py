@@ -1,0 +1,178 @@
+"""Untrusted input never escapes as a traceback: mutated documents, answers, requests, files.
+
+Each target must either work or raise from fe-tui's own error tree (which the
+CLI turns into one Spanish line). Inputs are valid artefacts with random byte
+edits, so the parsers get past the first checks and meet broken structure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12
+from fe_tui.crypto.verify import verify_document
+from fe_tui.dian import messages, soap
+from fe_tui.dian.simulator import create_app, demo_config
+from fe_tui.errors import FeError
+from fe_tui.services import documents
+from fe_tui.ubl import packaging
+from tests import certs
+from tests.conftest import example_request
+
+_SIGNED: dict[str, bytes] = {}
+
+
+def _signed_invoice(cert: LoadedCertificate) -> bytes:
+    if "invoice" not in _SIGNED:
+        built = documents.build(example_request("factura"))
+        _SIGNED["invoice"] = documents.sign_tree(built.document.root, cert)
+    return _SIGNED["invoice"]
+
+
+@st.composite
+def _edits(draw: st.DrawFn, size: int) -> list[tuple[int, int, bytes]]:
+    """1–6 edits: replace ``length`` bytes at ``at`` with ``chunk`` (insert, delete, flip)."""
+    n = draw(st.integers(1, 6))
+    return [
+        (
+            draw(st.integers(0, size - 1)),
+            draw(st.integers(0, 4)),
+            draw(st.binary(min_size=0, max_size=4) | st.sampled_from([b"<", b">", b"&", b'"'])),
+        )
+        for _ in range(n)
+    ]
+
+
+def _apply(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    out = bytearray(data)
+    for at, length, chunk in edits:
+        at = min(at, len(out))
+        out[at : at + length] = chunk
+    return bytes(out)
+
+
+FUZZ = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_verifier_on_mutated_signed_documents(
+    signing_cert: LoadedCertificate, data: st.DataObject
+) -> None:
+    doc = _signed_invoice(signing_cert)
+    mutated = _apply(doc, data.draw(_edits(len(doc))))
+    try:
+        report = verify_document(mutated)
+    except FeError:
+        return
+    assert isinstance(report.valid, bool)
+
+
+def _answer() -> bytes:
+    r = messages.DianResponse(
+        is_valid=False,
+        status_code="99",
+        errors=[messages.RuleMessage.parse("Regla: FAD06, Rechazo: Valor del CUFE no está")],
+        xml_document_key="a" * 96,
+    )
+    return soap.envelope(messages.render_dian_response("SendBillSync", r), action="x")
+
+
+@FUZZ
+@given(data=st.data())
+def test_answer_parsers_on_mutated_envelopes(data: st.DataObject) -> None:
+    answer = _answer()
+    mutated = _apply(answer, data.draw(_edits(len(answer))))
+    for parse in (
+        lambda b: messages.parse_dian_response(b, "SendBillSync"),
+        lambda b: messages.parse_upload(b, "SendBillSync"),
+        messages.parse_numbering,
+        messages.parse_status_zip,
+        messages.parse_xml_by_key,
+        messages.parse_fault,
+    ):
+        with contextlib.suppress(FeError, ValueError):  # the client maps both to MalformedAnswer
+            parse(mutated)
+
+
+@FUZZ
+@given(data=st.data())
+def test_simulator_answers_mutated_requests_without_crashing(
+    signing_cert: LoadedCertificate, data: st.DataObject
+) -> None:
+    doc = _signed_invoice(signing_cert)
+    pkg = packaging.pack(doc, document_type="01", nit="900373076", year=2026, consecutive=1)
+    leaf = certs.default_leaf()
+    body = soap.build_request(
+        "SendBillSync",
+        {"fileName": pkg.zip_name, "contentFile": pkg.content_b64},
+        to="http://simulador/WcfDianCustomerServices.svc",
+        private_key=leaf.key,
+        certificate=leaf.cert,
+    )
+    mutated = _apply(body, data.draw(_edits(len(body))))
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(demo_config()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://simulador") as c:
+            return await c.post(
+                "/WcfDianCustomerServices.svc",
+                content=mutated,
+                headers={"content-type": soap.content_type("SendBillSync")},
+            )
+
+    response = asyncio.run(post())
+    # a DIAN-shaped answer or fault, never the server's own crash page
+    assert response.status_code in (200, 400, 500)
+    assert b"Envelope" in response.content
+
+
+@FUZZ
+@given(data=st.data())
+def test_pkcs12_loader_on_mutated_files(data: st.DataObject) -> None:
+    leaf = certs.default_leaf()
+    p12 = certs.make_p12(leaf.key, leaf.cert)
+    mutated = _apply(p12, data.draw(_edits(len(p12))))
+    with contextlib.suppress(FeError):
+        load_pkcs12(mutated, certs.DEFAULT_PASSWORD)
+
+
+@FUZZ
+@given(data=st.data())
+def test_simulator_document_pipeline_on_mutated_documents(
+    signing_cert: LoadedCertificate, data: st.DataObject
+) -> None:
+    """A valid envelope carrying a damaged document: a DIAN answer, never a crash."""
+    doc = _signed_invoice(signing_cert)
+    mutated = _apply(doc, data.draw(_edits(len(doc))))
+    pkg = packaging.pack(mutated, document_type="01", nit="900373076", year=2026, consecutive=1)
+    leaf = certs.default_leaf()
+    body = soap.build_request(
+        "SendBillSync",
+        {"fileName": pkg.zip_name, "contentFile": pkg.content_b64},
+        to="http://simulador/WcfDianCustomerServices.svc",
+        private_key=leaf.key,
+        certificate=leaf.cert,
+    )
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(demo_config()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://simulador") as c:
+            return await c.post(
+                "/WcfDianCustomerServices.svc",
+                content=body,
+                headers={"content-type": soap.content_type("SendBillSync")},
+            )
+
+    response = asyncio.run(post())
+    assert response.status_code == 200, response.text[:300]
+    answer = messages.parse_dian_response(response.content, "SendBillSync")
+    if mutated != doc:
+        assert answer.status_code in ("00", "99", "89")
