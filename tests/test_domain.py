@@ -583,6 +583,14 @@ class TestLines:
         request = load_document_request(json.dumps(data, default=str))  # 15 % was the 2024 rate
         assert request.document.lines[0].taxes[0].percent == 15
 
+    def test_control_characters_are_refused_with_the_field(self) -> None:
+        data = example()
+        data["document"]["lines"][0]["description"] = "Café\x01 tostado"
+        assert error_text(data).endswith(
+            "document.lines[0].description: contiene un carácter de control que no puede ir en "
+            "un XML (U+0001, posición 5); bórrelo (suele venir de copiar y pegar)"
+        )
+
     def test_duplicate_tax(self) -> None:
         message = model_error(
             Line,

@@ -176,3 +176,66 @@ def test_simulator_document_pipeline_on_mutated_documents(
     answer = messages.parse_dian_response(response.content, "SendBillSync")
     if mutated != doc:
         assert answer.status_code in ("00", "99", "89")
+
+
+@FUZZ
+@given(data=st.data())
+def test_request_loader_on_mutated_json(data: st.DataObject) -> None:
+    from fe_tui.domain.models import load_document_request
+    from tests.conftest import EXAMPLES
+
+    raw = (EXAMPLES / "factura.json").read_bytes()
+    mutated = _apply(raw, data.draw(_edits(len(raw))))
+    try:
+        request = load_document_request(mutated)
+    except FeError:
+        return
+    documents.build(request)  # what the loader accepts builds schema-valid (SchemaError otherwise)
+
+
+@FUZZ
+@given(data=st.data())
+def test_cufe_reader_on_mutated_documents(
+    signing_cert: LoadedCertificate, data: st.DataObject
+) -> None:
+    from fe_tui import xmlsafe
+    from fe_tui.ubl.reader import diagnose_uuid, read_facts
+
+    doc = _signed_invoice(signing_cert)
+    mutated = _apply(doc, data.draw(_edits(len(doc))))
+    with contextlib.suppress(FeError):
+        facts = read_facts(xmlsafe.parse_bytes(mutated))
+        assert isinstance(diagnose_uuid(facts, "clave").matches, bool)
+
+
+@FUZZ
+@given(
+    text=st.text(min_size=1, max_size=60),
+    where=st.sampled_from(["description", "customer", "note", "address", "order"]),
+)
+def test_any_text_in_any_field_loads_and_builds_or_is_refused(text: str, where: str) -> None:
+    """Unicode from an ERP (controls, surrogates, emoji, RTL…): a clean error or a valid XML."""
+    import json
+
+    from fe_tui.domain.models import load_document_request
+    from fe_tui.ubl import xsd
+    from tests.conftest import EXAMPLES
+
+    data = json.loads((EXAMPLES / "factura.json").read_text(encoding="utf-8"))
+    doc = data["document"]
+    if where == "description":
+        doc["lines"][0]["description"] = text
+    elif where == "customer":
+        doc["customer"]["name"] = text
+    elif where == "note":
+        doc["notes"] = [text]
+    elif where == "address":
+        doc["customer"]["address"]["line"] = text
+    else:
+        doc["order_reference"] = text
+    try:
+        request = load_document_request(json.dumps(data))
+    except FeError:
+        return
+    built = documents.build(request)
+    assert xsd.schema_errors(built.document.root, unsigned=True) == []

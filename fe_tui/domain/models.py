@@ -326,10 +326,37 @@ def _tax_scheme(value: Any) -> Any:
 PartyTaxScheme = Annotated[TaxScheme, BeforeValidator(_tax_scheme)]
 
 
+#: Characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 class _Model(BaseModel):
-    """Common configuration: unknown fields are rejected, text is stripped."""
+    """Common configuration: unknown fields are rejected, text is stripped and XML-safe."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _xml_safe_text(cls, data: Any) -> Any:
+        """Refuse text that cannot go into an XML document, naming the field and character.
+
+        Nested models check their own fields; this looks at strings and lists
+        of strings given to this model.
+        """
+        if not isinstance(data, dict):
+            return data
+        for key, value in data.items():
+            items = value if isinstance(value, list) else [value]
+            for index, item in enumerate(items):
+                if isinstance(item, str) and (bad := _NOT_XML.search(item)):
+                    where = f"{key}[{index}]" if isinstance(value, list) else str(key)
+                    raise _error(
+                        f"contiene un carácter de control que no puede ir en un XML "
+                        f"(U+{ord(bad.group()):04X}, posición {bad.start() + 1}); bórrelo "
+                        "(suele venir de copiar y pegar)",
+                        where,
+                    )
+        return data
 
 
 # --- Parties -----------------------------------------------------------------------
