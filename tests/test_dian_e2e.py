@@ -598,3 +598,14 @@ def test_sending_a_document_dated_another_day_warns(
     assert "FAD09e" in warning and "dian status" in warning
     today, _ = sign(invoice(990000902), signing_cert)
     assert dian_ops.prepare_submission(today, FileCounters(tmp_path)).warnings == ()
+
+
+async def test_concurrent_duplicates_accept_exactly_one(
+    dian: DianClient, signing_cert: LoadedCertificate
+) -> None:
+    """Five copies of one invoice at once: one is accepted, the others are Regla 90."""
+    xml, key = sign(invoice(990000951), signing_cert)
+    outcomes = await asyncio.gather(*(dian.send_bill_sync(pack(xml)) for _ in range(5)))
+    kinds = sorted(type(o).__name__ for o in outcomes)
+    assert kinds == ["Accepted"] + ["AlreadyProcessed"] * 4, [o.message for o in outcomes]
+    assert all(o.existing_key == key for o in outcomes if isinstance(o, oc.AlreadyProcessed))
