@@ -110,9 +110,11 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
 
     loaded = load_certificate(file, _password(password_env))
     info = loaded.info(datetime.now(UTC))
+    # A check, like the others: exit 1 when this certificate cannot sign today.
+    usable = info.is_valid and info.key_matches
     if as_json:
-        _emit_json({"ok": True, "certificate": info.model_dump(mode="json")})
-        return
+        _emit_json({"ok": usable, "certificate": info.model_dump(mode="json")})
+        sys.exit(EXIT_OK if usable else EXIT_CHECK_FAILED)
     rows = [
         ("Titular", info.subject),
         ("Entidad (CA)", info.issuer),
@@ -132,6 +134,9 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
         click.echo(f"{'Cadena':<20} {entry.subject} (vence {entry.not_after:%Y-%m-%d})")
     for warning in info.warnings:
         click.echo(f"Advertencia: {warning}")
+    if not usable:
+        click.echo("Este certificado no puede firmar hoy (vencido, aún no vigente o llave ajena).")
+    sys.exit(EXIT_OK if usable else EXIT_CHECK_FAILED)
 
 
 # -- build -----------------------------------------------------------------------------------------

@@ -81,6 +81,20 @@ def test_cert_info_text_and_json(p12_file: Path) -> None:
     assert info["nit"] == certs.DEFAULT_NIT and info["key_matches"] is True
 
 
+def test_cert_info_exit_1_for_an_expired_certificate(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    leaf = certs.make_leaf(not_before=now - timedelta(days=400), not_after=now - timedelta(days=3))
+    path = tmp_path / "vencido.p12"
+    path.write_bytes(certs.make_p12(leaf.key, leaf.cert))
+    result = run("cert", "info", str(path), env=PASSWORD_ENV)
+    assert result.exit_code == 1
+    assert "vencido" in result.output and "no puede firmar" in result.output
+    data = json.loads(run("cert", "info", str(path), "--json", env=PASSWORD_ENV).output)
+    assert data["ok"] is False and data["certificate"]["status"] == "vencido"
+
+
 def test_wrong_password_is_exit_2_without_leaking_it(p12_file: Path, tmp_path: Path) -> None:
     result = run("cert", "info", str(p12_file), env={"FE_TUI_CERT_PASSWORD": "no-es-esta"})
     assert result.exit_code == 2
