@@ -63,8 +63,9 @@ step "Consultar su estado por CUFE (GetStatus)"
 cufe=$(grep -o '<cbc:UUID[^>]*>[0-9a-f]*' "$out/factura-firmada.xml" | head -1 | sed 's/.*>//')
 fe-tui dian status "$cufe"
 
-step "Reenviar el mismo documento: Regla 90 (ya procesado, no se renumera)"
-fe-tui dian send "$out/factura-firmada.xml" || true
+step "Reenviar el mismo documento: el diario de envíos lo reconoce y pregunta a la DIAN (GetStatus) en vez de reenviarlo"
+fe-tui dian send "$out/factura-firmada.xml"
+ls -l "$FE_TUI_STATE_DIR/journal/$cufe"
 
 step "Enviar la factura alterada: rechazo explicado (se espera código de salida 1)"
 fe-tui build examples/factura-consumidor-final.json --now -o "$out/consumidor.xml" > /dev/null

@@ -372,8 +372,12 @@ def _run_dian(
     timeout: float,
     as_json: bool,
     call: Callable[[Any], Any],
+    notes: list[str] | None = None,
 ) -> None:
-    """Open a client, run ``call(client)`` (a coroutine function), print and exit by outcome."""
+    """Open a client, run ``call(client)`` (a coroutine function), print and exit by outcome.
+
+    ``notes`` (filled by ``call``) are shown after the outcome.
+    """
     import asyncio
 
     import httpx
@@ -403,11 +407,14 @@ def _run_dian(
                     "url": environment.url,
                 },
                 **dian_ops.outcome_to_dict(outcome),
+                "notes": notes or [],
             }
         )
     else:
         click.echo(f"Ambiente: {environment.label} — {environment.url}")
         _print_outcome(outcome)
+        for note in notes or []:
+            click.echo(f"Nota: {note}")
     sys.exit(dian_ops.exit_code(outcome))
 
 
@@ -566,7 +573,8 @@ def dian_send(
     from fe_tui.dian import outcomes as oc
     from fe_tui.dian.environments import resolve
     from fe_tui.services import dian_ops
-    from fe_tui.store.counters import FileCounters
+    from fe_tui.store.counters import FileCounters, default_state_dir
+    from fe_tui.store.journal import Journal
 
     data, _ = xmlsafe.read_file(file)
     environment = resolve(env_key, url)
@@ -579,13 +587,20 @@ def dian_send(
             f"(CUFE/CUDE {submission.document_key[:16]}…)"
         )
 
+    notes: list[str] = []
+
     async def call(client: Any) -> Any:
-        outcome = await dian_ops.send(client, submission, test_set_id=test_set_id)
+        result = await dian_ops.send_journaled(
+            client, submission, Journal(default_state_dir()), test_set_id=test_set_id
+        )
+        if result.note:
+            notes.append(result.note)
+        outcome = result.outcome
         if test_set_id and wait > 0 and isinstance(outcome, oc.Queued):
             return await dian_ops.wait_for_batch(client, outcome.zip_key, wait=wait)
         return outcome
 
-    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call)
+    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call, notes)
 
 
 # -- simulator -------------------------------------------------------------------------------------

@@ -488,9 +488,16 @@ def test_end_to_end_with_fe_tui_simulator_process(
     status = cli("dian", "status", answer["document_key"], env=env)
     assert status.returncode == 0, status.stdout + status.stderr
     assert "Simulador" in status.stdout and "Aceptado" in status.stdout
-    # the same file again: Regla 90, still exit 0 (the document is at DIAN)
+    # the same file again: the journal shows it was accepted, so DIAN is asked (GetStatus)
+    # instead of resending it (which would be Regla 90); still exit 0
     again = cli("dian", "send", str(signed), "--json", env=env)
-    assert json.loads(again.stdout)["kind"] == "already_processed"
+    assert again.returncode == 0, again.stdout + again.stderr
+    repeated = json.loads(again.stdout)
+    assert repeated["kind"] == "accepted" and repeated["operation"] == "GetStatus"
+    assert "no se reenvió" in repeated["notes"][0]
+    journal = tmp_path / "state" / "journal" / answer["document_key"]
+    assert (journal / "document.xml").read_bytes() == signed.read_bytes()
+    assert oct((journal / "events.jsonl").stat().st_mode)[-3:] == "600"
     ranges = cli("dian", "ranges", "--nit", "900373076", "--software-id", DEMO_SOFTWARE_ID, env=env)
     assert ranges.returncode == 0 and "SETP" in ranges.stdout
     acquirer = cli("dian", "acquirer", "--id-type", "31", "--id", "800199436", env=env)
@@ -609,3 +616,96 @@ async def test_concurrent_duplicates_accept_exactly_one(
     kinds = sorted(type(o).__name__ for o in outcomes)
     assert kinds == ["Accepted"] + ["AlreadyProcessed"] * 4, [o.message for o in outcomes]
     assert all(o.existing_key == key for o in outcomes if isinstance(o, oc.AlreadyProcessed))
+
+
+# -- the send journal (DESIGN invariant 3) ---------------------------------------------------------
+class _Counting(httpx.AsyncBaseTransport):
+    """Counts SOAP operations on the way to the simulator and runs a hook before each."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, before: Callable[[str], None]) -> None:
+        self.inner, self.before, self.ops = inner, before, []  # type: list[str]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        op = request.headers["content-type"].rsplit("/", 1)[-1].rstrip('"')
+        self.ops.append(op)
+        self.before(op)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_journal_is_written_before_the_first_byte(
+    sim: Simulator, signing_cert: LoadedCertificate, tmp_path: Path
+) -> None:
+    from fe_tui.store.journal import Journal
+
+    xml, key = sign(invoice(990001001), signing_cert)
+    journal = Journal(tmp_path)
+    submission = dian_ops.prepare_submission(xml, FileCounters(tmp_path))
+    seen: list[bool] = []
+
+    def before(op: str) -> None:
+        folder = tmp_path / "journal" / key
+        seen.append(
+            (folder / "document.xml").exists() and (folder / submission.package.zip_name).exists()
+        )
+
+    transport = _Counting(httpx.ASGITransport(app=sim), before)
+    async with DianClient(environments.simulator(URL), signing_cert, transport=transport) as c:
+        result = await dian_ops.send_journaled(c, submission, journal)
+    assert isinstance(result.outcome, oc.Accepted) and result.status_check is None
+    assert seen == [True]
+    assert [e.event for e in journal.events(key)] == ["prepared", "sent"]
+    assert journal.last_call(key).kind == "accepted"  # type: ignore[union-attr]
+
+
+async def test_after_a_lost_answer_the_engine_asks_before_resending(
+    real_server: tuple[Simulator, str], signing_cert: LoadedCertificate, tmp_path: Path
+) -> None:
+    from fe_tui.store.journal import Journal
+
+    sim, url = real_server
+    journal, counters = Journal(tmp_path), FileCounters(tmp_path)
+    xml, key = sign(invoice(990001002), signing_cert)
+    ops: list[str] = []
+
+    def before(op: str) -> None:
+        ops.append(op)
+
+    env = environments.simulator(url)
+    quick = httpx.Timeout(5.0, read=0.5)
+    # 1. DIAN processes the document but the answer is lost
+    sim.faults = Faults(accept_then_drop=True, hang_seconds=3, count=1)
+    async with DianClient(env, signing_cert, timeout=quick) as client:
+        first = await dian_ops.send_journaled(
+            client, dian_ops.prepare_submission(xml, counters), journal
+        )
+    assert isinstance(first.outcome, oc.TimeoutAfterSend)
+    # 2. sending again: GetStatus first, which finds it accepted: nothing is resent
+    transport = _Counting(httpx.AsyncHTTPTransport(), before)
+    async with DianClient(env, signing_cert, transport=transport) as client:
+        second = await dian_ops.send_journaled(
+            client, dian_ops.prepare_submission(xml, counters), journal
+        )
+    assert ops == ["GetStatus"]
+    assert isinstance(second.outcome, oc.Accepted) and not second.sent
+    assert second.note and "no se reenvió" in second.note
+    assert [e.event for e in journal.events(key)] == ["prepared", "sent", "status_check"]
+
+
+async def test_after_a_connection_failure_it_sends_when_dian_does_not_have_it(
+    sim: Simulator, signing_cert: LoadedCertificate, tmp_path: Path
+) -> None:
+    from fe_tui.store.journal import Journal
+
+    journal, counters = Journal(tmp_path), FileCounters(tmp_path)
+    xml, key = sign(invoice(990001003), signing_cert)
+    # an earlier attempt that timed out after sending (as journaled by a crashed run)
+    journal.append(key, "sent", kind="timeout_after_send", needs_status_check=True)
+    ops: list[str] = []
+    transport = _Counting(httpx.ASGITransport(app=sim), ops.append)
+    async with DianClient(environments.simulator(URL), signing_cert, transport=transport) as c:
+        result = await dian_ops.send_journaled(
+            c, dian_ops.prepare_submission(xml, counters), journal
+        )
+    assert ops == ["GetStatus", "SendBillSync"]  # not found at DIAN: send it
+    assert isinstance(result.status_check, oc.NotFound)
+    assert isinstance(result.outcome, oc.Accepted) and result.sent

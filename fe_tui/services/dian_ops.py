@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from fe_tui.dian.rules import ExplainedRule
 from fe_tui.domain.models import COLOMBIA_TZ
 from fe_tui.errors import InputError
 from fe_tui.store.counters import FileCounters
+from fe_tui.store.journal import Journal
 from fe_tui.ubl import packaging
 from fe_tui.ubl.packaging import Package
 from fe_tui.ubl.reader import read_facts
@@ -36,6 +37,7 @@ class Submission:
     document_key: str  #: CUFE/CUDE
     document_type: str
     profile_execution_id: str  #: "1" producción, "2" habilitación (as the document says)
+    xml: bytes = field(repr=False)  #: the signed bytes, exactly as they go in the zip
     warnings: tuple[str, ...] = ()  #: Spanish; the document can be sent, but look first
 
 
@@ -101,6 +103,7 @@ def prepare_submission(
         facts.uuid,
         facts.document_type,
         facts.environment,
+        xml,
         tuple(warnings),
     )
 
@@ -112,6 +115,75 @@ async def send(
     if test_set_id:
         return await client.send_test_set_async(submission.package, test_set_id)
     return await client.send_bill_sync(submission.package)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a journaled send came to."""
+
+    outcome: oc.Outcome  #: DIAN's answer to the send, or to the status check that replaced it
+    status_check: oc.Outcome | None = None  #: GetStatus asked first (an earlier send was ambiguous)
+    sent: bool = True  #: False when the status check showed there was nothing to send
+
+    @property
+    def note(self) -> str | None:
+        """Spanish explanation of a status check, for the agent."""
+        if self.status_check is None:
+            return None
+        if not self.sent:
+            return (
+                "El diario de envíos muestra un envío anterior de este documento; se consultó "
+                "su estado en la DIAN antes de reenviar y no se reenvió."
+            )
+        return (
+            "El diario de envíos muestra un envío anterior sin veredicto; la DIAN no lo tenía "
+            "(o lo había rechazado), así que se envió de nuevo con el mismo número."
+        )
+
+
+#: Outcome kinds after which a resend must first ask DIAN (it may already have the document).
+_ASK_FIRST = {
+    oc.OutcomeKind.ACCEPTED,
+    oc.OutcomeKind.ACCEPTED_WITH_NOTIFICATIONS,
+    oc.OutcomeKind.ALREADY_PROCESSED,
+}
+
+
+async def send_journaled(
+    client: DianClient,
+    submission: Submission,
+    journal: Journal,
+    *,
+    test_set_id: str | None = None,
+) -> SendResult:
+    """Journal first, then send (DESIGN invariant 3).
+
+    When the journal shows an earlier send of the same document (same CUFE/CUDE)
+    that ended without a verdict, or that DIAN accepted, DIAN is asked with
+    GetStatus before anything is sent again: an accepted document is not sent
+    twice, and a lost answer is recovered instead of provoking Regla 90.
+    """
+    key = submission.document_key
+    status: oc.Outcome | None = None
+    last = journal.last_call(key)
+    if last is not None and (last.data.get("needs_status_check") or last.kind in _ASK_FIRST):
+        status = await client.get_status(key)
+        journal.append(key, "status_check", **outcome_to_dict(status))
+        if not isinstance(status, oc.NotFound | oc.Rejected):
+            # DIAN has it (accepted), or we cannot tell right now: do not send again.
+            return SendResult(status, status_check=status, sent=False)
+    journal.record_prepared(
+        key,
+        submission.xml,
+        submission.package.zip_name,
+        submission.package.zip_bytes,
+        document_id=submission.document_id,
+        environment=client.environment.key,
+        test_set_id=test_set_id,
+    )
+    outcome = await send(client, submission, test_set_id=test_set_id)
+    journal.append(key, "sent", zip_name=submission.package.zip_name, **outcome_to_dict(outcome))
+    return SendResult(outcome, status_check=status)
 
 
 async def wait_for_batch(client: DianClient, zip_key: str, *, wait: float = 30.0) -> oc.Outcome:
