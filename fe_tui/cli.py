@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -41,7 +42,7 @@ def handle_errors(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        as_json = kwargs.get("as_json", False)
+        as_json = kwargs.get("as_json") or getattr(kwargs.get("opts"), "as_json", False)
         try:
             return fn(*args, **kwargs)
         except FeError as exc:
@@ -359,25 +360,46 @@ def dian_options(fn: F) -> F:
         ),
         json_option,
     ]
+
+    @wraps(fn)
+    def wrapper(
+        *args: Any,
+        env_key: str,
+        url: str | None,
+        cert_path: Path,
+        password_env: str,
+        timeout: float,
+        as_json: bool,
+        **kwargs: Any,
+    ) -> Any:
+        opts = DianCall(env_key, url, cert_path, password_env, timeout, as_json)
+        return fn(*args, opts=opts, **kwargs)
+
     for option in reversed(options):
-        fn = option(fn)
-    return fn
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
 
 
-def _run_dian(
-    env_key: str,
-    url: str | None,
-    cert_path: Path,
-    password_env: str,
-    timeout: float,
-    as_json: bool,
-    call: Callable[[Any], Any],
-    notes: list[str] | None = None,
-) -> None:
-    """Open a client, run ``call(client)`` (a coroutine function), print and exit by outcome.
+@dataclass(frozen=True)
+class DianCall:
+    """The options every ``fe-tui dian`` command shares, and how such a command runs."""
 
-    ``notes`` (filled by ``call``) are shown after the outcome.
-    """
+    env_key: str
+    url: str | None
+    cert_path: Path
+    password_env: str
+    timeout: float
+    as_json: bool
+
+    def run(self, call: Callable[[Any], Any], notes: list[str] | None = None) -> None:
+        """Open a client, run ``call(client)`` (a coroutine function), print, exit by outcome.
+
+        ``notes`` (filled by ``call``) are shown after the outcome.
+        """
+        _run_dian(self, call, notes)
+
+
+def _run_dian(opts: DianCall, call: Callable[[Any], Any], notes: list[str] | None) -> None:
     import asyncio
 
     import httpx
@@ -387,17 +409,17 @@ def _run_dian(
     from fe_tui.services import dian_ops
     from fe_tui.services.documents import load_certificate
 
-    environment = resolve(env_key, url)
-    loaded = load_certificate(cert_path, _password(password_env))
+    environment = resolve(opts.env_key, opts.url)
+    loaded = load_certificate(opts.cert_path, _password(opts.password_env))
     loaded.check_valid_at(datetime.now(UTC))
 
     async def go() -> Any:
-        t = httpx.Timeout(connect=10.0, read=timeout, write=30.0, pool=10.0)
+        t = httpx.Timeout(connect=10.0, read=opts.timeout, write=30.0, pool=10.0)
         async with DianClient(environment, loaded, timeout=t) as client:
             return await call(client)
 
     outcome = asyncio.run(go())
-    if as_json:
+    if opts.as_json:
         _emit_json(
             {
                 "ok": dian_ops.exit_code(outcome) == 0,
@@ -461,12 +483,7 @@ def dian() -> None:
 @handle_errors
 def dian_status(
     key: str,
-    env_key: str,
-    url: str | None,
-    cert_path: Path,
-    password_env: str,
-    timeout: float,
-    as_json: bool,
+    opts: DianCall,
 ) -> None:
     """Estado de un documento en la DIAN por su CUFE/CUDE (GetStatus), o de un lote por ZipKey."""
     key = key.strip()
@@ -477,7 +494,7 @@ def dian_status(
             return await client.get_status_zip(key)
         return await client.get_status(key)
 
-    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call)
+    opts.run(call)
 
 
 @dian.command("ranges")
@@ -497,19 +514,14 @@ def dian_ranges(
     nit: str,
     provider_nit: str | None,
     software_id: str,
-    env_key: str,
-    url: str | None,
-    cert_path: Path,
-    password_env: str,
-    timeout: float,
-    as_json: bool,
+    opts: DianCall,
 ) -> None:
     """Rangos de numeración y claves técnicas asociados al software (GetNumberingRange)."""
 
     async def call(client: Any) -> Any:
         return await client.get_numbering_range(nit, provider_nit or nit, software_id)
 
-    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call)
+    opts.run(call)
 
 
 @dian.command("acquirer")
@@ -526,19 +538,14 @@ def dian_ranges(
 def dian_acquirer(
     id_type: str,
     id_number: str,
-    env_key: str,
-    url: str | None,
-    cert_path: Path,
-    password_env: str,
-    timeout: float,
-    as_json: bool,
+    opts: DianCall,
 ) -> None:
     """Nombre y correo de recepción registrados del comprador (GetAcquirer); evita FAJ71."""
 
     async def call(client: Any) -> Any:
         return await client.get_acquirer(id_type, id_number)
 
-    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call)
+    opts.run(call)
 
 
 @dian.command("send")
@@ -561,12 +568,7 @@ def dian_send(
     file: Path,
     test_set_id: str | None,
     wait: float,
-    env_key: str,
-    url: str | None,
-    cert_path: Path,
-    password_env: str,
-    timeout: float,
-    as_json: bool,
+    opts: DianCall,
 ) -> None:
     """Envía un XML firmado (SendBillSync, o SendTestSetAsync con --test-set-id)."""
     from fe_tui import xmlsafe
@@ -577,11 +579,11 @@ def dian_send(
     from fe_tui.store.journal import Journal
 
     data, _ = xmlsafe.read_file(file)
-    environment = resolve(env_key, url)
+    environment = resolve(opts.env_key, opts.url)
     submission = dian_ops.prepare_submission(data, FileCounters(), environment)
     for warning in submission.warnings:
         click.echo(f"Advertencia: {warning}", err=True)
-    if not as_json:
+    if not opts.as_json:
         click.echo(
             f"{submission.document_id} → {submission.package.zip_name} "
             f"(CUFE/CUDE {submission.document_key[:16]}…)"
@@ -600,7 +602,7 @@ def dian_send(
             return await dian_ops.wait_for_batch(client, outcome.zip_key, wait=wait)
         return outcome
 
-    _run_dian(env_key, url, cert_path, password_env, timeout, as_json, call, notes)
+    opts.run(call, notes)
 
 
 # -- simulator -------------------------------------------------------------------------------------
