@@ -61,6 +61,32 @@ FUZZ = settings(
 )
 
 
+def _send_bill_sync_envelope(xml: bytes) -> bytes:
+    """A valid, signed SendBillSync envelope carrying ``xml`` (zipped and named)."""
+    pkg = packaging.pack(xml, document_type="01", nit="900373076", year=2026, consecutive=1)
+    leaf = certs.default_leaf()
+    return soap.build_request(
+        "SendBillSync",
+        {"fileName": pkg.zip_name, "contentFile": pkg.content_b64},
+        to="http://simulador/WcfDianCustomerServices.svc",
+        private_key=leaf.key,
+        certificate=leaf.cert,
+    )
+
+
+def _post_to_fresh_simulator(body: bytes) -> httpx.Response:
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(demo_config()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://simulador") as c:
+            return await c.post(
+                "/WcfDianCustomerServices.svc",
+                content=body,
+                headers={"content-type": soap.content_type("SendBillSync")},
+            )
+
+    return asyncio.run(post())
+
+
 @FUZZ
 @given(data=st.data())
 def test_verifier_on_mutated_signed_documents(
@@ -107,28 +133,8 @@ def test_answer_parsers_on_mutated_envelopes(data: st.DataObject) -> None:
 def test_simulator_answers_mutated_requests_without_crashing(
     signing_cert: LoadedCertificate, data: st.DataObject
 ) -> None:
-    doc = _signed_invoice(signing_cert)
-    pkg = packaging.pack(doc, document_type="01", nit="900373076", year=2026, consecutive=1)
-    leaf = certs.default_leaf()
-    body = soap.build_request(
-        "SendBillSync",
-        {"fileName": pkg.zip_name, "contentFile": pkg.content_b64},
-        to="http://simulador/WcfDianCustomerServices.svc",
-        private_key=leaf.key,
-        certificate=leaf.cert,
-    )
-    mutated = _apply(body, data.draw(_edits(len(body))))
-
-    async def post() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(demo_config()))
-        async with httpx.AsyncClient(transport=transport, base_url="http://simulador") as c:
-            return await c.post(
-                "/WcfDianCustomerServices.svc",
-                content=mutated,
-                headers={"content-type": soap.content_type("SendBillSync")},
-            )
-
-    response = asyncio.run(post())
+    body = _send_bill_sync_envelope(_signed_invoice(signing_cert))
+    response = _post_to_fresh_simulator(_apply(body, data.draw(_edits(len(body)))))
     # a DIAN-shaped answer or fault, never the server's own crash page
     assert response.status_code in (200, 400, 500)
     assert b"Envelope" in response.content
@@ -152,26 +158,7 @@ def test_simulator_document_pipeline_on_mutated_documents(
     """A valid envelope carrying a damaged document: a DIAN answer, never a crash."""
     doc = _signed_invoice(signing_cert)
     mutated = _apply(doc, data.draw(_edits(len(doc))))
-    pkg = packaging.pack(mutated, document_type="01", nit="900373076", year=2026, consecutive=1)
-    leaf = certs.default_leaf()
-    body = soap.build_request(
-        "SendBillSync",
-        {"fileName": pkg.zip_name, "contentFile": pkg.content_b64},
-        to="http://simulador/WcfDianCustomerServices.svc",
-        private_key=leaf.key,
-        certificate=leaf.cert,
-    )
-
-    async def post() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(demo_config()))
-        async with httpx.AsyncClient(transport=transport, base_url="http://simulador") as c:
-            return await c.post(
-                "/WcfDianCustomerServices.svc",
-                content=body,
-                headers={"content-type": soap.content_type("SendBillSync")},
-            )
-
-    response = asyncio.run(post())
+    response = _post_to_fresh_simulator(_send_bill_sync_envelope(mutated))
     assert response.status_code == 200, response.text[:300]
     answer = messages.parse_dian_response(response.content, "SendBillSync")
     if mutated != doc:
