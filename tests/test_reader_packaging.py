@@ -11,9 +11,10 @@ import pytest
 from lxml import etree
 
 from fe_tui import xmlsafe
+from fe_tui.domain.colombia import HABILITACION_TEST_KEY
 from fe_tui.errors import NotDianDocumentError, PackagingError, UnsafeXmlError, XmlTooLargeError
 from fe_tui.ubl import builder, packaging
-from fe_tui.ubl.reader import HABILITACION_TEST_KEY, diagnose_uuid, read_facts
+from fe_tui.ubl.reader import diagnose_uuid, read_facts
 from tests.conftest import example_request
 
 PROD_KEY = "693ff6f2a553c3646a063436fd4dd9ded0311471"

@@ -65,7 +65,7 @@ import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -82,6 +82,7 @@ from fe_tui.domain.certificate import (
     ChainEntry,
     NitCandidate,
 )
+from fe_tui.domain.colombia import COLOMBIA_TZ
 from fe_tui.errors import (
     CertificateError,
     CertificateExpiredError,
@@ -122,7 +123,6 @@ _SERIAL_OID = NameOID.SERIAL_NUMBER.dotted_string
 _PRIVATE_ENTERPRISE_ARC = "1.3.6.1.4.1."
 
 #: Colombia has no daylight saving time: always UTC-5.
-_COLOMBIA = timezone(timedelta(hours=-5), "COT")
 
 # DER contents of the two ContentInfo types a PFX's authSafe may have.
 _OID_PKCS7_DATA = bytes.fromhex("2a864886f70d010701")
@@ -209,13 +209,13 @@ def _where(source: str) -> str:
 
 def _fmt_when(moment: datetime) -> str:
     """A date for messages: Colombian time first, UTC in parentheses."""
-    col = moment.astimezone(_COLOMBIA)
+    col = moment.astimezone(COLOMBIA_TZ)
     utc = moment.astimezone(UTC)
     return f"{col:%Y-%m-%d %H:%M:%S} hora de Colombia ({utc:%Y-%m-%d %H:%M:%S} UTC)"
 
 
 def _fmt_day(moment: datetime) -> str:
-    return f"{moment.astimezone(_COLOMBIA):%Y-%m-%d}"
+    return f"{moment.astimezone(COLOMBIA_TZ):%Y-%m-%d}"
 
 
 def _days(n: int) -> str:

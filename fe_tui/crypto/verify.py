@@ -35,13 +35,12 @@ from lxml import etree
 
 from fe_tui import ns
 from fe_tui.crypto import policy
+from fe_tui.domain.colombia import COLOMBIA_TZ
 from fe_tui.errors import NotDianDocumentError
 from fe_tui.xmlsafe import parse_bytes
 
 __all__ = ["Check", "VerificationReport", "verify_document", "COLOMBIA_TZ"]
 
-#: Colombian legal time (America/Bogota has had no DST since 1993).
-COLOMBIA_TZ = timezone(timedelta(hours=-5), "COT")
 
 _UBL_PREFIX = "urn:oasis:names:specification:ubl:schema:xsd:"
 _XADES_NAMESPACES = (

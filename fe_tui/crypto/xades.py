@@ -34,7 +34,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -51,9 +51,9 @@ from fe_tui.crypto.policy import (
     POLICY_URL,
     SIGNATURE_URIS,
 )
+from fe_tui.domain.colombia import COLOMBIA_TZ
 from fe_tui.errors import CertificateExpiredError, CertificateNotYetValidError, SigningError
 
-COLOMBIA = timezone(timedelta(hours=-5), "COT")
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>'
@@ -123,7 +123,7 @@ def c14n_attr(value: str) -> str:
 
 def format_signing_time(when: datetime) -> str:
     """``2024-05-01T10:20:30.123-05:00``: Colombian time, milliseconds."""
-    local = when.astimezone(COLOMBIA)
+    local = when.astimezone(COLOMBIA_TZ)
     return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}-05:00"
 
 
@@ -337,20 +337,24 @@ def _check_validity(cert: x509.Certificate, when: datetime) -> None:
     if when < cert.not_valid_before_utc:
         raise CertificateNotYetValidError(
             "El certificado aún no es válido a la hora de firma "
-            f"(válido desde {cert.not_valid_before_utc.astimezone(COLOMBIA):%Y-%m-%d %H:%M} "
+            f"(válido desde {cert.not_valid_before_utc.astimezone(COLOMBIA_TZ):%Y-%m-%d %H:%M} "
             "hora de Colombia). Revise el reloj del equipo.",
         )
     if when > cert.not_valid_after_utc:
         raise CertificateExpiredError(
-            "El certificado venció el "
-            f"{cert.not_valid_after_utc.astimezone(COLOMBIA):%Y-%m-%d}; la DIAN rechaza la firma. "
+            f"El certificado venció el {_colombian_day(cert.not_valid_after_utc)}; "
+            "la DIAN rechaza la firma. "
             "Renueve el certificado con su entidad de certificación.",
         )
 
 
+def _colombian_day(moment: datetime) -> str:
+    return f"{moment.astimezone(COLOMBIA_TZ):%Y-%m-%d}"
+
+
 def _check_issue_date(root: etree._Element, when: datetime) -> None:
     issue = root.findtext(ns.q(ns.CBC, "IssueDate"))
-    signing_day = when.astimezone(COLOMBIA).date().isoformat()
+    signing_day = when.astimezone(COLOMBIA_TZ).date().isoformat()
     if issue is not None and issue.strip() != signing_day:
         raise SigningError(
             f"La fecha de emisión del documento ({issue}) no es la fecha de la firma en hora de "

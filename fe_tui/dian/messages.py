@@ -151,7 +151,6 @@ class NumberingRange(_Model):
     valid_date_to: date
     technical_key: str | None = None
 
-
     @classmethod
     def from_resolution(cls, r: Resolution) -> NumberingRange:
         """The range as GetNumberingRange reports an authorized resolution."""

@@ -29,7 +29,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal, Self
@@ -47,6 +47,7 @@ from pydantic_core import PydanticCustomError
 
 from fe_tui.domain import codelists, tax_rates
 from fe_tui.domain.codelists import VALID_RESPONSIBILITIES, CodeList
+from fe_tui.domain.colombia import COLOMBIA_TZ
 from fe_tui.domain.nit import nit_check_digit
 from fe_tui.domain.totals import DocumentTotals, compute, line_totals
 from fe_tui.errors import InputError
@@ -77,9 +78,6 @@ __all__ = [
     "load_document_request",
 ]
 
-#: Colombian time: a fixed UTC-05:00 offset (no DST since 1993). Never the
-#: machine's local zone.
-COLOMBIA_TZ = timezone(timedelta(hours=-5))
 
 #: Final consumer identification (SPEC §2.4).
 FINAL_CONSUMER_ID = "222222222222"

@@ -32,6 +32,7 @@ from lxml import etree
 from fe_tui import ns
 from fe_tui.domain import models as m
 from fe_tui.domain import totals as t
+from fe_tui.domain.colombia import DIAN_DV, DIAN_NIT
 from fe_tui.ubl.hashes import (
     PIN_DOCUMENT_TYPES,
     HashComponents,
@@ -39,8 +40,6 @@ from fe_tui.ubl.hashes import (
     software_security_code,
 )
 
-DIAN_NIT = "800197268"
-DIAN_DV = "4"
 DIAN_AGENCY = "CO, DIAN (Dirección de Impuestos y Aduanas Nacionales)"
 UNECE = "United Nations Economic Commission for Europe"
 

@@ -21,12 +21,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from lxml import etree
 
 from fe_tui import ns
+from fe_tui.domain.colombia import HABILITACION_TEST_KEY
 from fe_tui.errors import NotDianDocumentError
 from fe_tui.ubl.hashes import PIN_DOCUMENT_TYPES, HashComponents
-
-#: DIAN's public habilitación technical key (SPEC §7.1): the validator uses it for every
-#: document sent to the habilitación environment.
-HABILITACION_TEST_KEY = "fc8eac422eba16e22ffd8c6f94b3f40a6e38162c"
 
 P = ns.XPATH
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -33,12 +33,11 @@ from lxml import etree
 from fe_tui import ns
 from fe_tui.crypto import xades
 from fe_tui.dian.messages import RuleMessage
-from fe_tui.dian.simulator.config import DIAN_DV, DIAN_NAME, DIAN_NIT
+from fe_tui.domain.colombia import COLOMBIA_TZ, DIAN_DV, DIAN_NAME, DIAN_NIT
 from fe_tui.ubl.builder import DIAN_AGENCY
 from fe_tui.ubl.builder import sub as _sub
 from fe_tui.ubl.hashes import qr_url, sha384_hex, software_security_code
 
-COLOMBIA = timezone(timedelta(hours=-5))
 SUBJECT_CN = "Simulador local DIAN (doble de pruebas)"
 #: SoftwareID and PIN the simulator writes in its own DianExtensions (not DIAN's).
 SIMULATOR_SOFTWARE_ID = "00000000-0000-4000-8000-0000d1a05100"
@@ -145,7 +144,7 @@ def build(
     verdict: Verdict, *, ar_number: int, environment: str, issued_at: datetime | None = None
 ) -> etree._Element:
     """The unsigned ApplicationResponse tree (empty second UBLExtension for the signature)."""
-    when = (issued_at or datetime.now(UTC)).astimezone(COLOMBIA)
+    when = (issued_at or datetime.now(UTC)).astimezone(COLOMBIA_TZ)
     issue_date = when.date().isoformat()
     issue_time = when.strftime("%H:%M:%S") + "-05:00"
     code = ACCEPTED_CODE if verdict.accepted else REJECTED_CODE

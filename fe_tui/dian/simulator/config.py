@@ -32,12 +32,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fe_tui.domain.colombia import HABILITACION_TEST_KEY
 from fe_tui.domain.models import Resolution, Software
 
-#: DIAN's own NIT and DV (sender of every ApplicationResponse).
-DIAN_NIT = "800197268"
-DIAN_DV = "4"
-DIAN_NAME = "Unidad Especial Dirección de Impuestos y Aduanas Nacionales"
 #: The path DIAN serves the web service on.
 ENDPOINT_PATH = "/WcfDianCustomerServices.svc"
 
@@ -260,7 +257,7 @@ def demo_config(*, state_dir: Path | None = None) -> SimulatorConfig:
                         to_number=995000000,
                         valid_from=date(2019, 1, 19),
                         valid_to=date(2030, 1, 19),
-                        technical_key="fc8eac422eba16e22ffd8c6f94b3f40a6e38162c",
+                        technical_key=HABILITACION_TEST_KEY,
                     )
                 ],
             )

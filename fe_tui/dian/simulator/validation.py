@@ -63,11 +63,12 @@ from fe_tui.dian import rules
 from fe_tui.dian.messages import RuleMessage
 from fe_tui.dian.simulator.config import Issuer, SimulatorConfig
 from fe_tui.dian.simulator.state import State
+from fe_tui.domain.colombia import HABILITACION_TEST_KEY
 from fe_tui.domain.models import Resolution, Software
 from fe_tui.errors import FeError
 from fe_tui.ubl import xsd
 from fe_tui.ubl.hashes import PIN_DOCUMENT_TYPES, software_security_code
-from fe_tui.ubl.reader import HABILITACION_TEST_KEY, DocumentFacts, diagnose_uuid, read_facts
+from fe_tui.ubl.reader import DocumentFacts, diagnose_uuid, read_facts
 
 Kind = Literal["Rechazo", "Notificación"]
 
