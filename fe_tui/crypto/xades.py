@@ -74,22 +74,29 @@ class SigningKey(Protocol):
 
 
 @dataclass(frozen=True)
-class _CertData:
+class CertificateData:
+    """What signatures write about a certificate: base64 DER, issuer, serial, digests."""
+
     b64: str
     issuer: str
     serial: str
     digests: Mapping[str, str]
 
 
-_cert_cache: dict[bytes, _CertData] = {}
+#: Keyed by the certificate itself (equal DER, equal key); never by ``id()``, which a
+#: later certificate can reuse once the first one is garbage-collected.
+_cert_cache: dict[x509.Certificate, CertificateData] = {}
 
 
-def _cert_data(cert: x509.Certificate) -> _CertData:
-    """Per-certificate values, computed once per process (they never change)."""
-    der = cert.public_bytes(serialization.Encoding.DER)
-    cached = _cert_cache.get(der)
+def certificate_data(cert: x509.Certificate) -> CertificateData:
+    """Per-certificate values, computed once per process (they never change).
+
+    Shared by the XAdES signer and the WS-Security envelope (``dian.soap``).
+    """
+    cached = _cert_cache.get(cert)
     if cached is None:
-        cached = _CertData(
+        der = cert.public_bytes(serialization.Encoding.DER)
+        cached = CertificateData(
             b64=base64.b64encode(der).decode("ascii"),
             issuer=cert.issuer.rfc4514_string(),
             serial=str(cert.serial_number),
@@ -98,7 +105,7 @@ def _cert_data(cert: x509.Certificate) -> _CertData:
                 for name, (fn, _) in _HASHES.items()
             },
         )
-        _cert_cache[der] = cached
+        _cert_cache[cert] = cached
     return cached
 
 
@@ -263,7 +270,7 @@ def sign(
     document_c14n: bytes = etree.tostring(root, method="c14n", with_comments=False)
     doc_digest = b64digest(document_c14n)
 
-    cd = _cert_data(cert)
+    cd = certificate_data(cert)
     sig_id = f"xmldsig-{uuid.uuid4()}"
     keyinfo_id = f"{sig_id}-keyinfo"
     sp_id = f"{sig_id}-signedprops"

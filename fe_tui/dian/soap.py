@@ -24,15 +24,15 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
 from fe_tui import xmlsafe
+from fe_tui.crypto.xades import certificate_data
 from fe_tui.errors import FeError
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
@@ -97,27 +97,6 @@ def _escape(text: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class _CertCache:
-    der_b64: str
-
-
-#: Keyed by the certificate itself (equal DER, equal key): an ``id()`` key could be
-#: reused by a later certificate once the first one is garbage-collected.
-_certs: dict[x509.Certificate, _CertCache] = {}
-
-
-def _cert_b64(cert: x509.Certificate) -> str:
-    key = cert
-    cached = _certs.get(key)
-    if cached is None:
-        cached = _CertCache(
-            base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-        )
-        _certs[key] = cached
-    return cached.der_b64
-
-
 def build_request(
     operation: str,
     params: Mapping[str, str],
@@ -175,7 +154,7 @@ def build_request(
         f'<wsu:Timestamp wsu:Id="{ts_id}"><wsu:Created>{_utc(created)}</wsu:Created>'
         f"<wsu:Expires>{_utc(created + ttl)}</wsu:Expires></wsu:Timestamp>"
         f'<wsse:BinarySecurityToken EncodingType="{BASE64_BINARY}" ValueType="{X509V3}" '
-        f'wsu:Id="{x509_id}">{_cert_b64(certificate)}</wsse:BinarySecurityToken>'
+        f'wsu:Id="{x509_id}">{certificate_data(certificate).b64}</wsse:BinarySecurityToken>'
         f'<ds:Signature xmlns:ds="{DS}" Id="{sig_id}"><ds:SignedInfo>{signed_info_body}'
         f"<ds:SignatureValue>{base64.b64encode(signature).decode()}</ds:SignatureValue>"
         f'<ds:KeyInfo Id="{ki_id}"><wsse:SecurityTokenReference wsu:Id="{str_id}">'
@@ -417,7 +396,3 @@ def fault(code: str, subcode: str, reason: str) -> bytes:
         f'</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="es-CO">{_escape(reason)}'
         f"</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>"
     ).encode()
-
-
-def describe(value: Any) -> str:  # pragma: no cover - debugging aid
-    return etree.tostring(value, pretty_print=True).decode() if value is not None else ""
