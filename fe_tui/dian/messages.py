@@ -21,7 +21,7 @@ from datetime import date
 from typing import Literal
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fe_tui import xmlsafe
 from fe_tui.domain.models import Resolution
@@ -164,6 +164,30 @@ class NumberingRange(_Model):
             valid_date_to=r.valid_to,
             technical_key=r.technical_key,
         )
+
+
+    def to_resolution(self) -> Resolution:
+        """The range as a :class:`~fe_tui.domain.models.Resolution`; AnswerError if invalid."""
+        try:
+            return Resolution(
+                number=self.resolution_number,
+                date=self.resolution_date,
+                prefix=self.prefix,
+                from_number=self.from_number,
+                to_number=self.to_number,
+                valid_from=self.valid_date_from,
+                valid_to=self.valid_date_to,
+                technical_key=self.technical_key or "",
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise AnswerError(
+                f"El rango {self.prefix} {self.from_number}–{self.to_number} de la resolución "
+                f"{self.resolution_number} no es una resolución válida "
+                f"({where}: {first.get('msg')}).",
+                resolution=self.resolution_number,
+            ) from None
 
 
 class NumberingRangeResponse(_Model):

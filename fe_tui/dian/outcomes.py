@@ -58,11 +58,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import ValidationError
-
 from fe_tui.dian.messages import (
     AcquirerResponse,
-    AnswerError,
     DianResponse,
     NumberingRange,
     NumberingRangeResponse,
@@ -600,7 +597,7 @@ class NumberingRanges(Outcome):
         :attr:`ranges`. Raises :class:`~fe_tui.dian.messages.AnswerError`
         when DIAN's data does not fit the model.
         """
-        return [to_resolution(r) for r in self.response.ranges if r.technical_key]
+        return [r.to_resolution() for r in self.response.ranges if r.technical_key]
 
     @property
     def message(self) -> str:
@@ -611,29 +608,6 @@ class NumberingRanges(Outcome):
                 for r in self.response.ranges[:5]
             )
         )
-
-
-def to_resolution(r: NumberingRange) -> Resolution:
-    """One DIAN numbering range as a :class:`~fe_tui.domain.models.Resolution`."""
-    try:
-        return Resolution(
-            number=r.resolution_number,
-            date=r.resolution_date,
-            prefix=r.prefix,
-            from_number=r.from_number,
-            to_number=r.to_number,
-            valid_from=r.valid_date_from,
-            valid_to=r.valid_date_to,
-            technical_key=r.technical_key or "",
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise AnswerError(
-            f"El rango {r.prefix} {r.from_number}–{r.to_number} de la resolución "
-            f"{r.resolution_number} no es una resolución válida ({where}: {first.get('msg')}).",
-            resolution=r.resolution_number,
-        ) from None
 
 
 @dataclass(frozen=True)
