@@ -78,6 +78,17 @@ def _password(env_var: str) -> str | None:
     return None
 
 
+def output_option(help_text: str) -> Callable[[F], F]:
+    """``-o/--output FILE``: written atomically, mode 0600, only when the command succeeds."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help=help_text,
+    )
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Salida en JSON.")
 password_option = click.option(
     "--password-env",
@@ -143,13 +154,7 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
 # -- build -----------------------------------------------------------------------------------------
 @main.command()
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Archivo XML de salida (sin firmar).",
-)
+@output_option("Archivo XML de salida (sin firmar).")
 @click.option(
     "--now",
     "issue_now",
@@ -198,7 +203,7 @@ def build(source: Path, output: Path, issue_now: bool, as_json: bool) -> None:
     help="Certificado PKCS#12 (.p12/.pfx).",
 )
 @password_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@output_option("Archivo XML firmado de salida.")
 @click.option(
     "--role",
     type=click.Choice(["supplier", "third party"]),
