@@ -48,7 +48,7 @@ from fe_tui.store.counters import FileCounters
 from fe_tui.ubl import packaging
 from tests import certs
 from tests.conftest import EXAMPLES, example_request
-from tests.test_simulator import invoice, note, sign, with_customer
+from tests.test_simulator import invoice, note, sign, signed_event, with_customer
 
 URL = "http://simulador/WcfDianCustomerServices.svc"
 TIMEOUT = httpx.Timeout(5.0)
@@ -162,19 +162,7 @@ async def test_send_bill_async_and_event(
     batch = await dian.get_status_zip(queued.zip_key)
     assert isinstance(batch, oc.BatchStatus) and isinstance(batch.items[0], oc.Accepted)
 
-    from fe_tui.dian.simulator import appresponse
-
-    tree = appresponse.build(
-        appresponse.Verdict(
-            "SETP990000301", key, "CUFE-SHA384", "01", "900373076", "4", "Tostadora", True
-        ),
-        ar_number=9,
-        environment="2",
-    )
-    code = tree.find("cac:DocumentResponse/cac:Response/cbc:ResponseCode", ns.XPATH)
-    assert code is not None
-    code.text = "030"  # acuse de recibo
-    event = documents.sign_tree(tree, signing_cert, check_issue_date=False)
+    event = signed_event("SETP990000301", key, signing_cert, ar_number=9)  # acuse de recibo
     pkg = packaging.Package("ar.xml", "ar.zip", packaging.zip_files({"ar.xml": event}))
     outcome = await dian.send_event_update_status(pkg)
     assert isinstance(outcome, oc.Accepted), outcome.message

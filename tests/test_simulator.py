@@ -125,6 +125,25 @@ def codes(answer: messages.DianResponse) -> list[str | None]:
     return [e.code for e in answer.errors]
 
 
+def signed_event(
+    document_id: str, key: str, cert: LoadedCertificate, *, ar_number: int, code: str = "030"
+) -> bytes:
+    """A signed event ApplicationResponse (030 acuse de recibo by default) about an invoice."""
+    from fe_tui.dian.simulator import appresponse
+
+    tree = appresponse.build(
+        appresponse.Verdict(
+            document_id, key, "CUFE-SHA384", "01", "900373076", "4", "Tostadora", True
+        ),
+        ar_number=ar_number,
+        environment="2",
+    )
+    response_code = tree.find("cac:DocumentResponse/cac:Response/cbc:ResponseCode", ns.XPATH)
+    assert response_code is not None
+    response_code.text = code
+    return documents.sign_tree(tree, cert, check_issue_date=False)
+
+
 @pytest.fixture
 def sim() -> Simulator:
     return create_app(demo_config())
@@ -568,21 +587,10 @@ async def test_send_bill_async_does_not_count_for_test_sets(
 async def test_event_on_an_accepted_invoice(
     client: httpx.AsyncClient, signing_cert: LoadedCertificate
 ) -> None:
-    from fe_tui.dian.simulator import appresponse
 
     inv, key = sign(invoice(990000400), signing_cert)
     assert (await send_sync(client, inv)).is_valid
-    tree = appresponse.build(
-        appresponse.Verdict(
-            "SETP990000400", key, "CUFE-SHA384", "01", "900373076", "4", "Tostadora", True
-        ),
-        ar_number=7,
-        environment="2",
-    )
-    code = tree.find("cac:DocumentResponse/cac:Response/cbc:ResponseCode", ns.XPATH)
-    assert code is not None
-    code.text = "030"
-    event = documents.sign_tree(tree, signing_cert, check_issue_date=False)
+    event = signed_event("SETP990000400", key, signing_cert, ar_number=7)
     content = base64.b64encode(packaging.zip_files({"ar.xml": event})).decode()
     ok = messages.parse_dian_response(
         (await call(client, "SendEventUpdateStatus", {"contentFile": content})).content,
