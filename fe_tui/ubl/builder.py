@@ -279,10 +279,20 @@ class _Builder:
     # -- DIAN extension --------------------------------------------------------------------------
     def _dian_extensions(self, content: etree._Element, document_id: str, uuid: str) -> None:
         req = self.req
-        de = sub(content, STS + "DianExtensions")
+        sw = req.software
+        de = dian_extensions(
+            content,
+            software_id=sw.software_id,
+            pin=sw.pin,
+            provider_nit=sw.provider_nit,
+            provider_dv=sw.provider_dv,
+            document_id=document_id,
+            qr=qr_url(int(req.environment), uuid),
+        )
         if self.kind == "invoice" and req.resolution is not None:
             res = req.resolution
-            ic = sub(de, STS + "InvoiceControl")
+            ic = etree.Element(STS + "InvoiceControl")
+            de.insert(0, ic)  # InvoiceControl comes first (DIAN_UBL_Structures.xsd)
             sub(ic, STS + "InvoiceAuthorization", res.number)
             period = sub(ic, STS + "AuthorizationPeriod")
             sub(period, CBC + "StartDate", res.valid_from.isoformat())
@@ -292,51 +302,6 @@ class _Builder:
                 sub(ai, STS + "Prefix", res.prefix)
             sub(ai, STS + "From", str(res.from_number))
             sub(ai, STS + "To", str(res.to_number))
-        source = sub(de, STS + "InvoiceSource")
-        sub(
-            source,
-            CBC + "IdentificationCode",
-            "CO",
-            listAgencyID="6",
-            listAgencyName=UNECE,
-            listSchemeURI="urn:oasis:names:specification:ubl:codelist:gc:CountryIdentificationCode-2.1",
-        )
-        sw = req.software
-        provider = sub(de, STS + "SoftwareProvider")
-        sub(
-            provider,
-            STS + "ProviderID",
-            sw.provider_nit,
-            schemeAgencyID="195",
-            schemeAgencyName=DIAN_AGENCY,
-            schemeID=sw.provider_dv,
-            schemeName="31",
-        )
-        sub(
-            provider,
-            STS + "SoftwareID",
-            sw.software_id,
-            schemeAgencyID="195",
-            schemeAgencyName=DIAN_AGENCY,
-        )
-        sub(
-            de,
-            STS + "SoftwareSecurityCode",
-            software_security_code(sw.software_id, sw.pin, document_id),
-            schemeAgencyID="195",
-            schemeAgencyName=DIAN_AGENCY,
-        )
-        ap = sub(de, STS + "AuthorizationProvider")
-        sub(
-            ap,
-            STS + "AuthorizationProviderID",
-            DIAN_NIT,
-            schemeAgencyID="195",
-            schemeAgencyName=DIAN_AGENCY,
-            schemeID=DIAN_DV,
-            schemeName="31",
-        )
-        sub(de, STS + "QRCode", qr_url(int(req.environment), uuid))
 
     # -- parties ---------------------------------------------------------------------------------
     def _address(self, parent: etree._Element, tag: str, addr: m.Address) -> None:
@@ -568,6 +533,53 @@ def _line_tax_totals(lt: t.LineTotals) -> list[t.TaxTotal]:
         )
         for scheme, taxes in by_scheme.items()
     ]
+
+
+def dian_extensions(
+    content: etree._Element,
+    *,
+    software_id: str,
+    pin: str,
+    provider_nit: str,
+    provider_dv: str,
+    document_id: str,
+    qr: str,
+) -> etree._Element:
+    """Append ``sts:DianExtensions`` (without InvoiceControl) to an ``ExtensionContent``.
+
+    InvoiceSource, SoftwareProvider, SoftwareSecurityCode, AuthorizationProvider
+    (DIAN) and QRCode: the part every DIAN document shares, invoices, notes and
+    the simulator's ApplicationResponses alike. Returns the new element.
+    """
+    agency = {"schemeAgencyID": "195", "schemeAgencyName": DIAN_AGENCY}
+    de = sub(content, STS + "DianExtensions")
+    sub(
+        sub(de, STS + "InvoiceSource"),
+        CBC + "IdentificationCode",
+        "CO",
+        listAgencyID="6",
+        listAgencyName=UNECE,
+        listSchemeURI="urn:oasis:names:specification:ubl:codelist:gc:CountryIdentificationCode-2.1",
+    )
+    provider = sub(de, STS + "SoftwareProvider")
+    sub(provider, STS + "ProviderID", provider_nit, **agency, schemeID=provider_dv, schemeName="31")
+    sub(provider, STS + "SoftwareID", software_id, **agency)
+    sub(
+        de,
+        STS + "SoftwareSecurityCode",
+        software_security_code(software_id, pin, document_id),
+        **agency,
+    )
+    sub(
+        sub(de, STS + "AuthorizationProvider"),
+        STS + "AuthorizationProviderID",
+        DIAN_NIT,
+        **agency,
+        schemeID=DIAN_DV,
+        schemeName="31",
+    )
+    sub(de, STS + "QRCode", qr)
+    return de
 
 
 PARTY_TAX_SCHEMES = {"01": "IVA", "04": "INC", "ZA": "IVA e INC", "ZZ": "No aplica"}

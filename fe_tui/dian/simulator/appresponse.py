@@ -34,9 +34,9 @@ from fe_tui import ns
 from fe_tui.crypto import xades
 from fe_tui.dian.messages import RuleMessage
 from fe_tui.domain.colombia import COLOMBIA_TZ, DIAN_DV, DIAN_NAME, DIAN_NIT
-from fe_tui.ubl.builder import DIAN_AGENCY
+from fe_tui.ubl.builder import dian_extensions
 from fe_tui.ubl.builder import sub as _sub
-from fe_tui.ubl.hashes import qr_url, sha384_hex, software_security_code
+from fe_tui.ubl.hashes import qr_url, sha384_hex
 
 SUBJECT_CN = "Simulador local DIAN (doble de pruebas)"
 #: SoftwareID and PIN the simulator writes in its own DianExtensions (not DIAN's).
@@ -157,33 +157,15 @@ def build(
 
     root = etree.Element(f"{{{ns.APPLICATION_RESPONSE}}}ApplicationResponse", nsmap=_NSMAP)
     exts = _sub(root, EXT + "UBLExtensions")
-    de = _sub(
-        _sub(_sub(exts, EXT + "UBLExtension"), EXT + "ExtensionContent"), STS + "DianExtensions"
+    dian_extensions(
+        _sub(_sub(exts, EXT + "UBLExtension"), EXT + "ExtensionContent"),
+        software_id=SIMULATOR_SOFTWARE_ID,
+        pin=SIMULATOR_PIN,
+        provider_nit=DIAN_NIT,
+        provider_dv=DIAN_DV,
+        document_id=ar_id,
+        qr=qr_url(int(environment), verdict.document_key),
     )
-    source = _sub(de, STS + "InvoiceSource")
-    _sub(
-        source,
-        CBC + "IdentificationCode",
-        "CO",
-        listAgencyID="6",
-        listAgencyName="United Nations Economic Commission for Europe",
-        listSchemeURI="urn:oasis:names:specification:ubl:codelist:gc:CountryIdentificationCode-2.1",
-    )
-    provider = _sub(de, STS + "SoftwareProvider")
-    agency = {"schemeAgencyID": "195", "schemeAgencyName": DIAN_AGENCY}
-    _sub(provider, STS + "ProviderID", DIAN_NIT, schemeID=DIAN_DV, schemeName="31", **agency)
-    _sub(provider, STS + "SoftwareID", SIMULATOR_SOFTWARE_ID, **agency)
-    _sub(
-        de,
-        STS + "SoftwareSecurityCode",
-        software_security_code(SIMULATOR_SOFTWARE_ID, SIMULATOR_PIN, ar_id),
-        **agency,
-    )
-    auth = _sub(de, STS + "AuthorizationProvider")
-    _sub(
-        auth, STS + "AuthorizationProviderID", DIAN_NIT, schemeID=DIAN_DV, schemeName="31", **agency
-    )
-    _sub(de, STS + "QRCode", qr_url(int(environment), verdict.document_key))
     _sub(_sub(exts, EXT + "UBLExtension"), EXT + "ExtensionContent")
 
     _sub(root, CBC + "UBLVersionID", "UBL 2.1")
