@@ -39,6 +39,35 @@ def write_private(path: str | Path, data: bytes) -> Path:
     return target
 
 
+def private_dir(path: str | Path) -> Path:
+    """Create ``path`` and any missing parents with mode 0700, whatever the umask.
+
+    Only the folders this call creates are changed; an existing folder keeps
+    its mode (it may be a shared parent such as ``~/.local``). Raises
+    :class:`~fe_tui.errors.InputError` with a Spanish message when a folder
+    cannot be created.
+    """
+    target = Path(path)
+    missing: list[Path] = []
+    current = target
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # created meanwhile by another process
+        except OSError as exc:
+            raise InputError(f"No se puede crear la carpeta {folder}: {exc.strerror}.") from None
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+    if not target.is_dir():
+        raise InputError(f"{target} existe y no es una carpeta.")
+    return target
+
+
 def read_input(path: str | Path, *, max_bytes: int, what: str) -> bytes:
     """Read a user-given input file with a size cap and Spanish errors."""
     p = Path(path)
