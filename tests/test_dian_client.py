@@ -846,7 +846,7 @@ async def test_gzip_answer_within_cap_is_read(identity: Identity) -> None:
     assert isinstance(outcome, outcomes.Accepted)
 
 
-async def test_zip_bomb_application_response_is_malformed(
+async def test_zip_bomb_application_response_keeps_the_verdict(
     identity: Identity, package: packaging.Package
 ) -> None:
     buf = io.BytesIO()
@@ -860,8 +860,11 @@ async def test_zip_bomb_application_response_is_malformed(
     assert bomb in body
     async with client_for(identity, respond("SendBillSync", body)) as client:
         outcome = await client.send_bill_sync(package)
-    assert isinstance(outcome, outcomes.MalformedAnswer)
-    assert "bomba zip" in outcome.message and "ApplicationResponse" in outcome.message
+    # The envelope's verdict stands; the attachment is reported as unreadable on its own.
+    assert isinstance(outcome, outcomes.Accepted)
+    assert outcome.response.application_response is None
+    assert outcome.attachment_error and "bomba zip" in outcome.attachment_error
+    assert "ApplicationResponse" in outcome.message and "no se pudo leer" in outcome.message
 
 
 # -- configuration --------------------------------------------------------------------------------

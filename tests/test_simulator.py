@@ -728,3 +728,56 @@ async def test_state_persists_across_restarts(
         )
         assert status.is_valid and status.application_response is not None
         assert codes(await send_sync(c, xml)) == ["90"]
+
+
+async def test_state_counts_sends_per_document(
+    sim: Simulator, client: httpx.AsyncClient, signing_cert: LoadedCertificate
+) -> None:
+    """sends_total / max_sends_per_document count every arrival: Regla 90 and rejections too."""
+
+    async def counters() -> tuple[int, int]:
+        docs = (await client.get("/_simulator/state")).json()["documents"]
+        return docs["sends_total"], docs["max_sends_per_document"]
+
+    assert await counters() == (0, 0)
+    first, _ = sign(invoice(990000700), signing_cert)
+    second, _ = sign(invoice(990000701), signing_cert)
+    assert (await send_sync(client, first)).is_valid
+    assert (await send_sync(client, second)).is_valid
+    assert await counters() == (2, 1)
+    assert codes(await send_sync(client, first)) == ["90"]  # a duplicate arrives: counted
+    assert await counters() == (3, 2)
+    third, _ = sign(invoice(990000702), signing_cert)
+    rejected = third.replace(b"Pedido", b"Pedid0", 1)
+    for _ in range(2):
+        assert codes(await send_sync(client, rejected)) == ["ZE02"]
+    assert await counters() == (5, 2)
+    assert (await send_sync(client, third)).is_valid  # the corrected one: its third arrival
+    assert await counters() == (6, 3)
+    sim.faults = Faults(http_status=503, count=1)  # refused before any document is looked at
+    pkg = package(first)
+    body = envelope("SendBillSync", {"fileName": pkg.zip_name, "contentFile": pkg.content_b64})
+    assert (await post(client, "SendBillSync", body)).status_code == 503
+    assert await counters() == (6, 3)
+    sim.faults = Faults(accept_all=True)  # the benchmark path counts too
+    for _ in range(3):
+        assert (await send_sync(client, second)).is_valid
+    assert await counters() == (9, 4)
+
+
+async def test_send_counters_persist(
+    tmp_path: os.PathLike[str], signing_cert: LoadedCertificate
+) -> None:
+    from pathlib import Path
+
+    config = demo_config(state_dir=Path(tmp_path) / "estado")
+    xml, _ = sign(invoice(990000710), signing_cert)
+    transport = httpx.ASGITransport(app=create_app(config))
+    async with httpx.AsyncClient(transport=transport, base_url="http://simulador") as c:
+        assert (await send_sync(c, xml)).is_valid
+        assert codes(await send_sync(c, xml)) == ["90"]
+    log = Path(tmp_path) / "estado" / "sends.log"
+    assert os.stat(log).st_mode & 0o777 == 0o600
+    reloaded = create_app(SimulatorConfig.model_validate(config.model_dump()))
+    docs = reloaded.state.summary()["documents"]
+    assert (docs["sends_total"], docs["max_sends_per_document"]) == (2, 2)

@@ -70,11 +70,13 @@ class RuleMessage(_Model):
     def parse(cls, raw: str) -> RuleMessage:
         m = _RULE.match(raw)
         if not m:
-            return cls(code=None, kind=None, text=raw.strip(), raw=raw)
+            return cls(code=None, kind=None, text=" ".join(raw.split()), raw=raw)
         kind: Literal["Rechazo", "Notificación"] = (
             "Rechazo" if m.group("kind") == "Rechazo" else "Notificación"
         )
-        return cls(code=m.group("code").strip(), kind=kind, text=m.group("text").strip(), raw=raw)
+        # Pretty-printed answers break and indent the text; DIAN's wording is the words.
+        text = " ".join(m.group("text").split())
+        return cls(code=m.group("code").strip(), kind=kind, text=text, raw=raw)
 
     def render(self) -> str:
         if self.code is None or self.kind is None:
@@ -112,6 +114,9 @@ class DianResponse(_Model):
     xml_document_key: str | None = None
     xml_file_name: str | None = None
     application_response: ApplicationResponse | None = None
+    #: Why ``XmlBase64Bytes`` was present but could not be read (cut short, not XML, over a
+    #: limit…), in Spanish; the verdict and rules of the envelope stand on their own.
+    attachment_error: str | None = None
 
     @property
     def rejections(self) -> list[RuleMessage]:
@@ -309,9 +314,17 @@ def _dian_response(el: etree._Element) -> DianResponse:
     if em is not None:
         errors = [RuleMessage.parse(s.text or "") for s in em if _local(s) == "string"]
     ar: ApplicationResponse | None = None
+    attachment_error: str | None = None
     ar_b64 = _text(el, "XmlBase64Bytes")
     if ar_b64:
-        ar = parse_application_response(decode_attachment(ar_b64, what="El ApplicationResponse"))
+        # A damaged attachment (cut short by whoever kept the answer, a placeholder, a bomb)
+        # must not take the envelope's verdict and rules with it: report it on its own.
+        try:
+            ar = parse_application_response(
+                decode_attachment(ar_b64, what="El ApplicationResponse")
+            )
+        except AnswerError as exc:
+            attachment_error = exc.message
     is_valid = (_text(el, "IsValid") or "false").lower() == "true"
     return DianResponse(
         is_valid=is_valid,
@@ -322,6 +335,7 @@ def _dian_response(el: etree._Element) -> DianResponse:
         xml_document_key=_text(el, "XmlDocumentKey") or None,
         xml_file_name=_text(el, "XmlFileName") or None,
         application_response=ar,
+        attachment_error=attachment_error,
     )
 
 

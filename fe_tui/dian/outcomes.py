@@ -405,6 +405,21 @@ class DocumentOutcome(Outcome):
         r = self.response
         return r.status_message or r.status_description or f"StatusCode {r.status_code!r}"
 
+    @property
+    def attachment_error(self) -> str | None:
+        """Why DIAN's attached ApplicationResponse could not be read (None: read or absent)."""
+        return self.response.attachment_error
+
+    def _attachment_note(self) -> str:
+        """A sentence on a damaged attachment; the verdict above is the envelope's."""
+        problem = self.response.attachment_error
+        if not problem:
+            return ""
+        return (
+            f" El ApplicationResponse adjunto no se pudo leer ({problem.rstrip('.')}); "
+            "el veredicto y las reglas son los del sobre SOAP."
+        )
+
 
 @dataclass(frozen=True)
 class Accepted(DocumentOutcome):
@@ -414,7 +429,7 @@ class Accepted(DocumentOutcome):
 
     @property
     def message(self) -> str:
-        return _one_line(f"Aceptado por la DIAN: {self._dian_text()}")
+        return _one_line(f"Aceptado por la DIAN: {self._dian_text()}{self._attachment_note()}")
 
 
 @dataclass(frozen=True)
@@ -430,7 +445,7 @@ class AcceptedWithNotifications(DocumentOutcome):
         codes = ", ".join(r.code for r in self.rules if r.code)
         return _one_line(
             f"Aceptado por la DIAN con {len(self.rules)} notificación(es) ({codes}): "
-            f"{self._dian_text()}"
+            f"{self._dian_text()}{self._attachment_note()}"
         )
 
 
@@ -453,14 +468,14 @@ class Rejected(DocumentOutcome):
         if not rejections:
             return _one_line(
                 f"Rechazado por la DIAN (StatusCode {self.response.status_code}): "
-                f"{self._dian_text()}"
+                f"{self._dian_text()}{self._attachment_note()}"
             )
         first = rejections[0]
         more = f" y {len(rejections) - 1} regla(s) más" if len(rejections) > 1 else ""
         return _one_line(
             f"Rechazado por la DIAN: regla {first.code}: {first.dian_text.rstrip('.')}{more}. "
-            "Corrija y vuelva a firmar con el mismo número.",
-            limit=500,
+            f"Corrija y vuelva a firmar con el mismo número.{self._attachment_note()}",
+            limit=700,
         )
 
 
@@ -477,7 +492,7 @@ class AlreadyProcessed(DocumentOutcome):
         key = f" (CUFE/CUDE {self.existing_key})" if self.existing_key else ""
         return _one_line(
             f"La DIAN ya había procesado este documento{key} (Regla 90). No lo renumere: "
-            "consulte GetStatus para obtener el resultado original."
+            f"consulte GetStatus para obtener el resultado original.{self._attachment_note()}"
         )
 
 

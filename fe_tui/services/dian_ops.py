@@ -213,6 +213,8 @@ def _dian_response(r: DianResponse) -> dict[str, Any]:
             "description": ar.description,
             "lines": [x.model_dump() for x in ar.line_responses],
         }
+    if r.attachment_error is not None:
+        data["application_response_error"] = r.attachment_error
     return data
 
 

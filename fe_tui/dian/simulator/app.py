@@ -11,7 +11,8 @@ Routes::
 
     POST /WcfDianCustomerServices.svc     the SOAP service (9 operations of soap.OPERATIONS)
     GET  /WcfDianCustomerServices.svc     an HTML page saying what this is
-    GET  /_simulator/state                JSON summary for agents (documents, batches, sets)
+    GET  /_simulator/state                JSON summary for agents (documents, batches, sets,
+                                          sends_total / max_sends_per_document)
     GET  /_simulator/faults               the fault switches now in force (JSON)
     POST /_simulator/faults               replace them (JSON body of config.Faults; {} = all off)
 
@@ -467,6 +468,7 @@ class Simulator:
             xml_name = name.rsplit(".", 1)[0]
             if m := _UUID_RE.search(xml):
                 key = m.group(1).decode().lower()
+            self.state.count_send(key)
             if m := _ID_RE.search(xml):
                 document_id = m.group(1).decode().strip()
             head = xml[:1024]
@@ -534,6 +536,7 @@ class Simulator:
         """Validate one document, decide, store; returns the answer and the key to look up."""
         checked = await asyncio.to_thread(check_document, xml, self.config)
         file_name = xml_name.rsplit(".", 1)[0]
+        self._count_send(checked.facts.uuid if checked.facts is not None else None, xml)
         denied = self._authorized(checked, caller)
         if denied is not None:
             return _rejected("89", denied).model_copy(update={"xml_file_name": file_name}), None
@@ -620,6 +623,12 @@ class Simulator:
             self._count(test_set_id, checked, accepted=accepted)
             await self._persist()
             return response, key
+
+    def _count_send(self, key: str | None, xml: bytes) -> None:
+        """Count one arriving document (see State.count_send); the key by regex if unread."""
+        if not key and (m := _UUID_RE.search(xml)):
+            key = m.group(1).decode()
+        self.state.count_send(key)
 
     def _count(self, test_set_id: str | None, checked: Checked | None, *, accepted: bool) -> None:
         """Test-set bookkeeping (DIAN's UpdateTestSetResult); call under the lock."""

@@ -9,7 +9,10 @@ readable by the owner only (0600, folder 0700), and reloaded at start-up:
     ApplicationResponse travel in them as base64, so they are the big ones);
 ``state_dir/index.json``
     batches (ZipKey), test-set progress, events, remembered certificates and
-    the ApplicationResponse counter.
+    the ApplicationResponse counter;
+``state_dir/sends.log``
+    one line per document that arrived in a send (the key it declared, or ``-``),
+    appended, so counting a send costs the same however many documents exist.
 
 This module does no locking: the ASGI app serializes mutations with one
 ``asyncio.Lock`` and calls :meth:`State.persist` inside it.
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -187,6 +192,9 @@ class State:
         self._index = _Index()
         self._dirty_documents: set[str] = set()
         self._dirty_index = False
+        #: document key (lower case) → how many times a send carried it; see count_send.
+        self.sends: Counter[str] = Counter()
+        self.sends_total = 0
         if directory is not None:
             self._load(directory)
 
@@ -247,6 +255,29 @@ class State:
         self._dirty_index = True
         return self._index.ar_counter
 
+    def count_send(self, key: str | None) -> None:
+        """One document arrived in a SendBillSync / SendBillAsync / SendTestSetAsync.
+
+        Called for every document the service took out of a zip, whatever
+        became of it (accepted, rejected, Regla 90, accept_all). ``key`` is the
+        CUFE/CUDE it declared (``None`` when it has none); it counts in
+        ``sends_total`` only. Requests refused before a document is looked at
+        (fault switches, WS-Security, an unreadable zip) are not sends of a
+        document. Persisted at once (append) when the state has a folder.
+        """
+        self.sends_total += 1
+        if key:
+            self.sends[key.lower()] += 1
+        if self.directory is not None:
+            line = f"{key.lower() if key else '-'}\n".encode("ascii", "replace")
+            fd = os.open(
+                self.directory / "sends.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+            )
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
     def mark_dirty(self) -> None:
         """Something inside the index changed in place (e.g. a batch's poll counter)."""
         self._dirty_index = True
@@ -280,6 +311,15 @@ class State:
         for record in sorted(self.documents.values(), key=lambda r: r.received_at):
             if record.accepted:
                 self.accepted_numbers[record.number_key] = record.key
+        sends = directory / "sends.log"
+        if sends.exists():
+            for line in sends.read_text(encoding="ascii", errors="replace").splitlines():
+                key = line.strip()
+                if not key:
+                    continue  # a line cut short by a crash is lost, not miscounted
+                self.sends_total += 1
+                if key != "-":
+                    self.sends[key] += 1
 
     # -- summary for agents --------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -290,6 +330,10 @@ class State:
                 "total": len(self.documents),
                 "accepted": len(accepted),
                 "rejected": len(self.documents) - len(accepted),
+                #: documents that arrived in sends (see count_send), duplicates included
+                "sends_total": self.sends_total,
+                #: the most times one key arrived: 1 proves nothing was sent twice
+                "max_sends_per_document": max(self.sends.values(), default=0),
                 "recent": [
                     {
                         "key": d.key,
