@@ -10,26 +10,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import os
-from collections.abc import AsyncIterator, Callable
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fe_tui.cli import main, settings_from_context
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12
 from fe_tui.dian import environments, messages, soap
 from fe_tui.dian import outcomes as oc
 from fe_tui.dian.simulator import Simulator, create_app, demo_config
+from fe_tui.dian.simulator.server import build_server
 from fe_tui.domain.models import COLOMBIA_TZ
 from fe_tui.errors import CertificateExpiredError, InputError
 from fe_tui.services import dian_ops
 from fe_tui.services.dian_ops import DianSession, open_session
 from fe_tui.settings import Settings
+from fe_tui.store.counters import FileCounters
 from fe_tui.store.journal import Journal, JournalEvent, must_ask_first
 from tests import certs
 from tests.test_simulator import invoice, sign
@@ -460,3 +468,130 @@ def test_the_session_api_is_exported() -> None:
     for name in ("open_session", "DianSession", "SubmitResult", "outcome_to_dict"):
         assert hasattr(dian_ops, name)
     assert dian_ops.outcome_to_dict is oc.outcome_to_dict
+
+
+# -- the CLI over the session ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sim_server() -> Iterator[tuple[Simulator, str]]:
+    """The simulator served by uvicorn in a thread (its own event loop, off the test's)."""
+    server, app = build_server(0, log_level="warning")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(1000):
+        if server.started:
+            break
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield app, f"http://127.0.0.1:{port}/WcfDianCustomerServices.svc"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+#: Variables that would point the CLI at the developer's own data.
+CLEAN_ENV: dict[str, str | None] = {
+    "FE_TUI_DATA_DIR": None,
+    "FE_TUI_STATE_DIR": None,
+    "FE_TUI_ENV": None,
+    "FE_TUI_DIAN_URL": None,
+    "FE_TUI_CERT": None,
+    "FE_TUI_TIMEOUT": None,
+    "FE_TUI_CERT_PASSWORD": certs.DEFAULT_PASSWORD,
+}
+
+
+def fe_tui(*args: str, **env: str | None) -> Result:
+    return CliRunner().invoke(main, list(args), env={**CLEAN_ENV, **env}, catch_exceptions=False)
+
+
+def signed_file(tmp_path: Path, cert: LoadedCertificate, number: int) -> tuple[Path, str]:
+    xml, key = sign(invoice(number), cert)
+    path = tmp_path / f"f{number}.xml"
+    path.write_bytes(xml)
+    return path, key
+
+
+def test_cli_data_dir_option_and_variable(
+    sim_server: tuple[Simulator, str],
+    p12_file: Path,
+    signing_cert: LoadedCertificate,
+    tmp_path: Path,
+) -> None:
+    _, url = sim_server
+    doc, key = signed_file(tmp_path, signing_cert, 990003001)
+    common = ("--env", "simulator", "--url", url, "--cert", str(p12_file))
+    data = tmp_path / "datos" / "fe"
+    r = fe_tui("--data-dir", str(data), "dian", "send", str(doc), *common, "--json")
+    assert r.exit_code == 0, r.output
+    answer = json.loads(r.output)
+    assert answer["kind"] == "accepted" and answer["document_key"] == key
+    assert (data / "journal" / key / answer["zip_name"]).exists()
+    # FE_TUI_DATA_DIR does the same; FE_TUI_ENV and FE_TUI_DIAN_URL come through Settings
+    other = tmp_path / "otra"
+    doc2, key2 = signed_file(tmp_path, signing_cert, 990003002)
+    r = fe_tui(
+        "dian", "send", str(doc2), "--cert", str(p12_file),
+        FE_TUI_DATA_DIR=str(other), FE_TUI_ENV="simulator", FE_TUI_DIAN_URL=url,
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "Simulador" in r.output and (other / "journal" / key2 / "document.xml").exists()
+    # a bad variable is one Spanish line from the command that needs the settings
+    r = fe_tui("--data-dir", str(data), "dian", "status", key, *common, FE_TUI_TIMEOUT="mucho")
+    assert r.exit_code == 2 and "FE_TUI_TIMEOUT" in r.output and "Traceback" not in r.output
+
+
+def test_settings_from_context_reads_the_global_option(tmp_path: Path) -> None:
+    seen: list[Settings] = []
+
+    @main.command("probe-settings", hidden=True)
+    def probe() -> None:
+        seen.append(settings_from_context())
+
+    try:
+        assert fe_tui("--data-dir", str(tmp_path / "d"), "probe-settings").exit_code == 0
+        assert fe_tui("probe-settings", FE_TUI_DATA_DIR=str(tmp_path / "e")).exit_code == 0
+    finally:
+        main.commands.pop("probe-settings")
+    assert [s.data_dir for s in seen] == [tmp_path / "d", tmp_path / "e"]
+    assert seen[0].state_dir == tmp_path / "d"
+    assert settings_from_context().data_dir  # outside a command: Settings.load()
+
+
+def test_cli_wrong_password_names_no_zip_and_spends_no_consecutive(
+    sim_server: tuple[Simulator, str],
+    p12_file: Path,
+    signing_cert: LoadedCertificate,
+    tmp_path: Path,
+) -> None:
+    """Issue 14 item 5: a local certificate error after naming printed a zip and spent it."""
+    _, url = sim_server
+    doc, key = signed_file(tmp_path, signing_cert, 990003003)
+    data = tmp_path / "datos"
+    r = fe_tui(
+        "--data-dir", str(data), "dian", "send", str(doc),
+        "--env", "simulator", "--url", url, "--cert", str(p12_file),
+        FE_TUI_CERT_PASSWORD="mala",
+    )  # fmt: skip
+    assert r.exit_code == 2 and ".zip" not in r.output
+    assert not (data / "file-counters.json").exists() and not (data / "journal").exists()
+
+
+def test_cli_retry_after_connection_failure_reuses_the_zip(
+    p12_file: Path, signing_cert: LoadedCertificate, tmp_path: Path
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    closed = f"http://127.0.0.1:{port}/WcfDianCustomerServices.svc"
+    doc, key = signed_file(tmp_path, signing_cert, 990003004)
+    data = tmp_path / "datos"
+    args = ("--data-dir", str(data), "dian", "send", str(doc), "--env", "simulator")
+    names = []
+    for _ in range(3):
+        r = fe_tui(*args, "--url", closed, "--cert", str(p12_file), "--json")
+        assert r.exit_code == 3, r.output
+        names.append(json.loads(r.output)["zip_name"])
+    assert len(set(names)) == 1 and names[0]
+    assert sorted(p.name for p in (data / "journal" / key).glob("*.zip")) == names[:1]
+    assert FileCounters(data).peek("900373076", YEAR, "fv") == 1
