@@ -21,11 +21,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from fe_tui.errors import FeError
+
+if TYPE_CHECKING:
+    from fe_tui.dian.environments import Environment
+    from fe_tui.services.dian_ops import DianSession
+    from fe_tui.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,10 +104,43 @@ password_option = click.option(
 )
 
 
+@dataclass
+class _CliState:
+    """What the ``main`` group leaves in the click context for its commands."""
+
+    data_dir: Path | None = None
+    settings: Settings | None = None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="CARPETA",
+    help="Carpeta de datos de fe-tui (diario de envíos, consecutivos…); también "
+    "FE_TUI_DATA_DIR. Por defecto, la de la plataforma (~/.local/share/fe-tui).",
+)
 @click.version_option(package_name="fe-tui")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
     """fe-tui: facturación electrónica DIAN desde la terminal."""
+    ctx.ensure_object(_CliState).data_dir = data_dir
+
+
+def settings_from_context() -> Settings:
+    """The :class:`~fe_tui.settings.Settings` of this run: ``--data-dir``, the ``FE_TUI_*``
+    variables, the defaults. Loaded once per run, when a command first asks (so a bad
+    variable is reported by that command, as one Spanish line)."""
+    from fe_tui.settings import Settings
+
+    ctx = click.get_current_context(silent=True)
+    state = ctx.find_object(_CliState) if ctx is not None else None
+    if state is None:
+        return Settings.load()
+    if state.settings is None:
+        state.settings = Settings.load(state.data_dir)
+    return state.settings
 
 
 # -- cert ------------------------------------------------------------------------------------------
@@ -335,17 +373,15 @@ def dian_options(fn: F) -> F:
             "--env",
             "env_key",
             type=click.Choice(["habilitacion", "produccion", "simulator"]),
-            default="habilitacion",
-            show_default=True,
-            envvar="FE_TUI_ENV",
-            help="Ambiente DIAN; «simulator» es el simulador local (doble de pruebas).",
+            default=None,
+            help="Ambiente DIAN (por defecto FE_TUI_ENV, o habilitacion); «simulator» es el "
+            "simulador local (doble de pruebas).",
         ),
         click.option(
             "--url",
-            envvar="FE_TUI_DIAN_URL",
             default=None,
-            help="URL del servicio (para el simulador, p. ej. http://127.0.0.1:8089/"
-            "WcfDianCustomerServices.svc).",
+            help="URL del servicio (por defecto FE_TUI_DIAN_URL, o la del ambiente); para el "
+            "simulador, p. ej. http://127.0.0.1:8089/WcfDianCustomerServices.svc.",
         ),
         click.option(
             "--cert",
@@ -359,9 +395,9 @@ def dian_options(fn: F) -> F:
         click.option(
             "--timeout",
             type=click.FloatRange(1, 600),
-            default=60.0,
-            show_default=True,
-            help="Segundos de espera de la respuesta de la DIAN.",
+            default=None,
+            help="Segundos de espera de la respuesta de la DIAN (por defecto FE_TUI_TIMEOUT, "
+            "o 60).",
         ),
         json_option,
     ]
@@ -369,11 +405,11 @@ def dian_options(fn: F) -> F:
     @wraps(fn)
     def wrapper(
         *args: Any,
-        env_key: str,
+        env_key: str | None,
         url: str | None,
         cert_path: Path,
         password_env: str,
-        timeout: float,
+        timeout: float | None,
         as_json: bool,
         **kwargs: Any,
     ) -> Any:
@@ -385,64 +421,77 @@ def dian_options(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class DianCall:
     """The options every ``fe-tui dian`` command shares, and how such a command runs."""
 
-    env_key: str
+    env_key: str | None
     url: str | None
     cert_path: Path
     password_env: str
-    timeout: float
+    timeout: float | None
     as_json: bool
 
-    def run(self, call: Callable[[Any], Any], notes: list[str] | None = None) -> None:
-        """Open a client, run ``call(client)`` (a coroutine function), print, exit by outcome.
+    def session(self, call: Callable[[DianSession], Any]) -> tuple[Environment, Any]:
+        """Open a DIAN session (services.dian_ops.open_session) and run ``call(session)``
+        (a coroutine function); returns the environment and what ``call`` returned."""
+        import asyncio
 
-        ``notes`` (filled by ``call``) are shown after the outcome.
-        """
-        _run_dian(self, call, notes)
+        from fe_tui.dian.environments import resolve
+        from fe_tui.services import dian_ops
+        from fe_tui.services.documents import load_certificate
 
+        settings = settings_from_context()
+        if self.timeout is not None:
+            settings = settings.with_(read_timeout=self.timeout)
+        environment = resolve(self.env_key or settings.environment, self.url or settings.dian_url)
+        loaded = load_certificate(self.cert_path, _password(self.password_env))
 
-def _run_dian(opts: DianCall, call: Callable[[Any], Any], notes: list[str] | None) -> None:
-    import asyncio
+        async def go() -> Any:
+            async with dian_ops.open_session(environment, loaded, settings) as session:
+                return await call(session)
 
-    import httpx
+        return environment, asyncio.run(go())
 
-    from fe_tui.dian.client import DianClient
-    from fe_tui.dian.environments import resolve
-    from fe_tui.services import dian_ops
-    from fe_tui.services.documents import load_certificate
+    def finish(
+        self,
+        environment: Environment,
+        outcome: Any,
+        *,
+        notes: tuple[str, ...] | list[str] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Print ``outcome`` (text or ``--json``) and exit by it."""
+        from fe_tui.services import dian_ops
 
-    environment = resolve(opts.env_key, opts.url)
-    loaded = load_certificate(opts.cert_path, _password(opts.password_env))
-    loaded.check_valid_at(datetime.now(UTC))
+        if self.as_json:
+            _emit_json(
+                {
+                    "ok": dian_ops.exit_code(outcome) == 0,
+                    "environment": {
+                        "key": environment.key,
+                        "label": environment.label,
+                        "url": environment.url,
+                    },
+                    **dian_ops.outcome_to_dict(outcome),
+                    **(extra or {}),
+                    "notes": list(notes),
+                }
+            )
+        else:
+            click.echo(f"Ambiente: {environment.label} — {environment.url}")
+            _print_outcome(outcome)
+            for note in notes:
+                click.echo(f"Nota: {note}")
+        sys.exit(dian_ops.exit_code(outcome))
 
-    async def go() -> Any:
-        t = httpx.Timeout(connect=10.0, read=opts.timeout, write=30.0, pool=10.0)
-        async with DianClient(environment, loaded, timeout=t) as client:
-            return await call(client)
-
-    outcome = asyncio.run(go())
-    if opts.as_json:
-        _emit_json(
-            {
-                "ok": dian_ops.exit_code(outcome) == 0,
-                "environment": {
-                    "key": environment.key,
-                    "label": environment.label,
-                    "url": environment.url,
-                },
-                **dian_ops.outcome_to_dict(outcome),
-                "notes": notes or [],
-            }
-        )
-    else:
-        click.echo(f"Ambiente: {environment.label} — {environment.url}")
-        _print_outcome(outcome)
-        for note in notes or []:
-            click.echo(f"Nota: {note}")
-    sys.exit(dian_ops.exit_code(outcome))
+    def run(self, call: Callable[[DianSession], Any]) -> None:
+        """:meth:`session`, then :meth:`finish` with the outcome ``call`` returned."""
+        environment, outcome = self.session(call)
+        self.finish(environment, outcome)
 
 
 def _print_outcome(outcome: Any, indent: str = "") -> None:
@@ -491,15 +540,10 @@ def dian_status(
     opts: DianCall,
 ) -> None:
     """Estado de un documento en la DIAN por su CUFE/CUDE (GetStatus), o de un lote por ZipKey."""
-    key = key.strip()
-    is_zip_key = len(key) == 36 and key.count("-") == 4
+    from fe_tui.services.dian_ops import check_key
 
-    async def call(client: Any) -> Any:
-        if is_zip_key:
-            return await client.get_status_zip(key)
-        return await client.get_status(key)
-
-    opts.run(call)
+    check_key(key)  # a key that cannot be one is refused before the certificate is opened
+    opts.run(lambda session: session.status(key))
 
 
 @dian.command("ranges")
@@ -522,11 +566,7 @@ def dian_ranges(
     opts: DianCall,
 ) -> None:
     """Rangos de numeración y claves técnicas asociados al software (GetNumberingRange)."""
-
-    async def call(client: Any) -> Any:
-        return await client.get_numbering_range(nit, provider_nit or nit, software_id)
-
-    opts.run(call)
+    opts.run(lambda session: session.ranges(nit, software_id, provider_nit))
 
 
 @dian.command("acquirer")
@@ -546,11 +586,7 @@ def dian_acquirer(
     opts: DianCall,
 ) -> None:
     """Nombre y correo de recepción registrados del comprador (GetAcquirer); evita FAJ71."""
-
-    async def call(client: Any) -> Any:
-        return await client.get_acquirer(id_type, id_number)
-
-    opts.run(call)
+    opts.run(lambda session: session.acquirer(id_type, id_number))
 
 
 @dian.command("send")
@@ -575,39 +611,38 @@ def dian_send(
     wait: float,
     opts: DianCall,
 ) -> None:
-    """Envía un XML firmado (SendBillSync, o SendTestSetAsync con --test-set-id)."""
+    """Envía un XML firmado (SendBillSync, o SendTestSetAsync con --test-set-id).
+
+    El archivo se nombra (consecutivo) solo si se va a enviar; un reintento
+    reenvía el mismo zip del diario de envíos.
+    """
     from fe_tui import xmlsafe
-    from fe_tui.dian import outcomes as oc
-    from fe_tui.dian.environments import resolve
-    from fe_tui.services import dian_ops
-    from fe_tui.store.counters import FileCounters, default_state_dir
-    from fe_tui.store.journal import Journal
+    from fe_tui.dian.outcomes import outcome_to_dict
 
     data, _ = xmlsafe.read_file(file)
-    environment = resolve(opts.env_key, opts.url)
-    submission = dian_ops.prepare_submission(data, FileCounters(), environment)
-    for warning in submission.warnings:
+    environment, result = opts.session(
+        lambda session: session.submit(data, test_set_id=test_set_id, wait=wait)
+    )
+    for warning in result.warnings:
         click.echo(f"Advertencia: {warning}", err=True)
     if not opts.as_json:
-        click.echo(
-            f"{submission.document_id} → {submission.package.zip_name} "
-            f"(CUFE/CUDE {submission.document_key[:16]}…)"
-        )
-
-    notes: list[str] = []
-
-    async def call(client: Any) -> Any:
-        result = await dian_ops.send_journaled(
-            client, submission, Journal(default_state_dir()), test_set_id=test_set_id
-        )
-        if result.note:
-            notes.append(result.note)
-        outcome = result.outcome
-        if test_set_id and wait > 0 and isinstance(outcome, oc.Queued):
-            return await dian_ops.wait_for_batch(client, outcome.zip_key, wait=wait)
-        return outcome
-
-    opts.run(call, notes)
+        where = f" → {result.zip_name}" if result.zip_name else ""
+        click.echo(f"{result.document_id}{where} (CUFE/CUDE {result.document_key})")
+    check = result.status_check
+    opts.finish(
+        environment,
+        result.outcome,
+        notes=result.notes,
+        extra={
+            "document_key": result.document_key,
+            "document_id": result.document_id,
+            "document_type": result.document_type,
+            "zip_name": result.zip_name,
+            "submitted": result.sent,
+            "status_check": outcome_to_dict(check) if check is not None else None,
+            "warnings": list(result.warnings),
+        },
+    )
 
 
 # -- simulator -------------------------------------------------------------------------------------
@@ -672,6 +707,9 @@ def simulator(
         return
     serve(port=port, host=host, config=config)
 
+
+# The store and queue commands live in their own module and register themselves on ``main``.
+from fe_tui import cli_queue as _cli_queue  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -44,6 +44,7 @@ from fe_tui.dian.simulator.config import (
 from fe_tui.dian.simulator.server import build_server
 from fe_tui.domain.models import COLOMBIA_TZ
 from fe_tui.services import dian_ops, documents
+from fe_tui.settings import Settings
 from fe_tui.store.counters import FileCounters
 from fe_tui.ubl import packaging
 from tests import certs
@@ -483,6 +484,11 @@ def test_end_to_end_with_fe_tui_simulator_process(
     repeated = json.loads(again.stdout)
     assert repeated["kind"] == "accepted" and repeated["operation"] == "GetStatus"
     assert "no se reenvió" in repeated["notes"][0]
+    # nothing was sent, so no file name was spent or shown (issue 14 item 5)
+    assert repeated["zip_name"] is None and repeated["submitted"] is False
+    assert repeated["zip_name"] != answer["zip_name"] and answer["zip_name"].endswith("1.zip")
+    again_text = cli("dian", "send", str(signed), env=env)
+    assert again_text.returncode == 0 and ".zip" not in again_text.stdout
     journal = tmp_path / "state" / "journal" / answer["document_key"]
     assert (journal / "document.xml").read_bytes() == signed.read_bytes()
     assert oct((journal / "events.jsonl").stat().st_mode)[-3:] == "600"
@@ -494,9 +500,9 @@ def test_end_to_end_with_fe_tui_simulator_process(
     unknown = cli("dian", "acquirer", "--id-type", "13", "--id", "99", "--json", env=env)
     assert unknown.returncode == 1, unknown.stdout + unknown.stderr
     assert json.loads(unknown.stdout)["kind"] == "acquirer_not_found"
-    # file-name consecutives advanced per issuer and year
+    # file-name consecutives advanced per issuer and year, once per file actually sent
     year = datetime.now(COLOMBIA_TZ).year
-    assert FileCounters(tmp_path / "state").peek("900373076", year, "fv") == 2
+    assert FileCounters(tmp_path / "state").peek("900373076", year, "fv") == 1
     # a rejection: exit 1 with the rule explained
     other, _ = sign(invoice(990000803), signing_cert)
     bad = other.replace(b">1018060.00<", b">1018061.00<", 1)
@@ -519,7 +525,7 @@ def test_cli_communication_failure_exit_3(p12_file: Path, tmp_path: Path) -> Non
     r = cli(
         "dian",
         "status",
-        "abc",
+        "0" * 96,
         "--env",
         "simulator",
         "--cert",
@@ -533,7 +539,7 @@ def test_cli_communication_failure_exit_3(p12_file: Path, tmp_path: Path) -> Non
     r = cli(
         "dian",
         "status",
-        "abc",
+        "0" * 96,
         "--env",
         "produccion",
         "--cert",
@@ -543,12 +549,17 @@ def test_cli_communication_failure_exit_3(p12_file: Path, tmp_path: Path) -> Non
         env=env,
     )
     assert r.returncode == 2 and "https" in r.stderr
+    # a key that is neither a CUFE/CUDE nor a trackId is refused before anything is sent
+    for bad in ("abc", "", "g" * 96, "0" * 95):
+        r = cli("dian", "status", bad, "--env", "simulator", "--cert", str(p12_file), env=env)
+        assert r.returncode == 2, (bad, r.stdout, r.stderr)
+        assert "CUFE/CUDE" in r.stderr and "No se consultó nada" in r.stderr
 
 
 def test_unsigned_document_is_refused_before_sending(tmp_path: Path) -> None:
     built = documents.build(example_request("factura"))
     with pytest.raises(Exception, match="no está firmado"):
-        dian_ops.prepare_submission(built.xml, FileCounters(tmp_path))
+        dian_ops.prepare(built.xml)
     _ = serialization  # keep the import for readers of the xmlsec check above
 
 
@@ -568,31 +579,39 @@ def test_simulator_config_round_trip_and_bad_config(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "issuers" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_habilitacion_document_is_not_sent_to_produccion(
+async def test_habilitacion_document_is_not_sent_to_produccion(
     tmp_path: Path, signing_cert: LoadedCertificate
 ) -> None:
     xml, _ = sign(invoice(990000901), signing_cert)  # ProfileExecutionID 2
-    counters = FileCounters(tmp_path)
     with pytest.raises(Exception, match="habilitación"):
-        dian_ops.prepare_submission(xml, counters, environments.production())
-    assert counters.peek("900373076", datetime.now(COLOMBIA_TZ).year, "fv") == 0  # nothing reserved
-    ok = dian_ops.prepare_submission(xml, counters, environments.habilitation())
-    assert ok.package.xml_name.endswith("00000001.xml")
+        dian_ops.prepare(xml, environments.production())
+    ok = dian_ops.prepare(xml, environments.habilitation())
+    assert ok.package(1).xml_name.endswith("00000001.xml")
     # the simulator (a test double) decides for itself
-    dian_ops.prepare_submission(xml, counters, environments.simulator())
+    dian_ops.prepare(xml, environments.simulator())
+    # through a session: refused before anything is named, journaled or sent
+    settings = Settings.load(tmp_path, env={})
+    never = httpx.MockTransport(lambda request: pytest.fail("nothing may be sent"))
+    async with dian_ops.open_session(
+        environments.production(), signing_cert, settings, transport=never
+    ) as session:
+        with pytest.raises(Exception, match="habilitación"):
+            await session.submit(xml)
+    year = datetime.now(COLOMBIA_TZ).year
+    assert FileCounters(tmp_path).peek("900373076", year, "fv") == 0  # nothing reserved
+    assert not (tmp_path / "journal").exists() or not any((tmp_path / "journal").iterdir())
 
 
-def test_sending_a_document_dated_another_day_warns(
-    tmp_path: Path, signing_cert: LoadedCertificate
-) -> None:
+def test_sending_a_document_dated_another_day_warns(signing_cert: LoadedCertificate) -> None:
     yesterday = datetime.now(COLOMBIA_TZ) - timedelta(days=1)
     built = documents.build(example_request("factura", issue_at=yesterday))
     xml = documents.sign_tree(built.document.root, signing_cert, check_issue_date=False)
-    submission = dian_ops.prepare_submission(xml, FileCounters(tmp_path))
-    (warning,) = submission.warnings
-    assert "FAD09e" in warning and "dian status" in warning
+    prepared = dian_ops.prepare(xml)
+    (warning,) = prepared.warnings
+    # the hint is a command that can be run as printed: the full key, no placeholder
+    assert "FAD09e" in warning and f"fe-tui dian status {built.document.uuid}" in warning
     today, _ = sign(invoice(990000902), signing_cert)
-    assert dian_ops.prepare_submission(today, FileCounters(tmp_path)).warnings == ()
+    assert dian_ops.prepare(today).warnings == ()
 
 
 async def test_concurrent_duplicates_accept_exactly_one(
@@ -620,80 +639,79 @@ class _Counting(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
+def _settings(tmp_path: Path, **changes: Any) -> Settings:
+    return Settings.load(tmp_path, env={}).with_(**changes)
+
+
 async def test_journal_is_written_before_the_first_byte(
     sim: Simulator, signing_cert: LoadedCertificate, tmp_path: Path
 ) -> None:
-    from fe_tui.store.journal import Journal
-
     xml, key = sign(invoice(990001001), signing_cert)
-    journal = Journal(tmp_path)
-    submission = dian_ops.prepare_submission(xml, FileCounters(tmp_path))
     seen: list[bool] = []
 
     def before(op: str) -> None:
         folder = tmp_path / "journal" / key
-        seen.append(
-            (folder / "document.xml").exists() and (folder / submission.package.zip_name).exists()
-        )
+        zips = list(folder.glob("z*.zip"))
+        seen.append((folder / "document.xml").exists() and len(zips) == 1)
 
     transport = _Counting(httpx.ASGITransport(app=sim), before)
-    async with DianClient(environments.simulator(URL), signing_cert, transport=transport) as c:
-        result = await dian_ops.send_journaled(c, submission, journal)
+    env = environments.simulator(URL)
+    async with dian_ops.open_session(
+        env, signing_cert, _settings(tmp_path), transport=transport
+    ) as session:
+        result = await session.submit(xml)
     assert isinstance(result.outcome, oc.Accepted) and result.status_check is None
+    assert result.sent and result.zip_name and result.document_key == key
     assert seen == [True]
+    journal = session.journal
     assert [e.event for e in journal.events(key)] == ["prepared", "sent"]
     assert journal.last_call(key).kind == "accepted"  # type: ignore[union-attr]
+    assert (tmp_path / "journal" / key / result.zip_name).exists()
 
 
 async def test_after_a_lost_answer_the_engine_asks_before_resending(
     real_server: tuple[Simulator, str], signing_cert: LoadedCertificate, tmp_path: Path
 ) -> None:
-    from fe_tui.store.journal import Journal
-
     sim, url = real_server
-    journal, counters = Journal(tmp_path), FileCounters(tmp_path)
     xml, key = sign(invoice(990001002), signing_cert)
     ops: list[str] = []
 
-    def before(op: str) -> None:
-        ops.append(op)
-
     env = environments.simulator(url)
-    quick = httpx.Timeout(5.0, read=0.5)
     # 1. DIAN processes the document but the answer is lost
     sim.faults = Faults(accept_then_drop=True, hang_seconds=3, count=1)
-    async with DianClient(env, signing_cert, timeout=quick) as client:
-        first = await dian_ops.send_journaled(
-            client, dian_ops.prepare_submission(xml, counters), journal
-        )
-    assert isinstance(first.outcome, oc.TimeoutAfterSend)
+    async with dian_ops.open_session(
+        env, signing_cert, _settings(tmp_path, read_timeout=0.5)
+    ) as session:
+        first = await session.submit(xml)
+    assert isinstance(first.outcome, oc.TimeoutAfterSend) and first.sent
     # 2. sending again: GetStatus first, which finds it accepted: nothing is resent
-    transport = _Counting(httpx.AsyncHTTPTransport(), before)
-    async with DianClient(env, signing_cert, transport=transport) as client:
-        second = await dian_ops.send_journaled(
-            client, dian_ops.prepare_submission(xml, counters), journal
-        )
+    transport = _Counting(httpx.AsyncHTTPTransport(), ops.append)
+    async with dian_ops.open_session(
+        env, signing_cert, _settings(tmp_path), transport=transport
+    ) as session:
+        second = await session.submit(xml)
     assert ops == ["GetStatus"]
     assert isinstance(second.outcome, oc.Accepted) and not second.sent
-    assert second.note and "no se reenvió" in second.note
-    assert [e.event for e in journal.events(key)] == ["prepared", "sent", "status_check"]
+    assert second.zip_name is None and second.status_check is second.outcome
+    assert second.notes and "no se reenvió" in second.notes[0]
+    events = session.journal.events(key)
+    assert [e.event for e in events] == ["prepared", "sent", "status_check"]
 
 
-async def test_after_a_connection_failure_it_sends_when_dian_does_not_have_it(
+async def test_after_an_ambiguous_send_it_sends_when_dian_does_not_have_it(
     sim: Simulator, signing_cert: LoadedCertificate, tmp_path: Path
 ) -> None:
-    from fe_tui.store.journal import Journal
-
-    journal, counters = Journal(tmp_path), FileCounters(tmp_path)
     xml, key = sign(invoice(990001003), signing_cert)
-    # an earlier attempt that timed out after sending (as journaled by a crashed run)
-    journal.append(key, "sent", kind="timeout_after_send", needs_status_check=True)
     ops: list[str] = []
     transport = _Counting(httpx.ASGITransport(app=sim), ops.append)
-    async with DianClient(environments.simulator(URL), signing_cert, transport=transport) as c:
-        result = await dian_ops.send_journaled(
-            c, dian_ops.prepare_submission(xml, counters), journal
-        )
+    env = environments.simulator(URL)
+    async with dian_ops.open_session(
+        env, signing_cert, _settings(tmp_path), transport=transport
+    ) as session:
+        # an earlier attempt that timed out after sending (as journaled by a crashed run)
+        session.journal.append(key, "sent", kind="timeout_after_send", sent=True)
+        result = await session.submit(xml)
     assert ops == ["GetStatus", "SendBillSync"]  # not found at DIAN: send it
     assert isinstance(result.status_check, oc.NotFound)
     assert isinstance(result.outcome, oc.Accepted) and result.sent
+    assert any("mismo número" in n for n in result.notes)

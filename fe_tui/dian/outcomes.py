@@ -56,7 +56,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from fe_tui.dian.messages import (
     AcquirerResponse,
@@ -861,3 +861,77 @@ def classify_acquirer(response: AcquirerResponse, *, record: CallRecord | None =
     if response.status_code.strip() == "200" and (response.receiver_email or "").strip():
         return Acquirer(response, operation="GetAcquirer", record=record)
     return AcquirerNotFound(response, operation="GetAcquirer", record=record)
+
+
+# -- serialisation --------------------------------------------------------------------------------
+def _dian_response(r: DianResponse) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "status_code": r.status_code,
+        "status_description": r.status_description,
+        "status_message": r.status_message,
+        "document_key": r.xml_document_key,
+        "dian_messages": [e.raw for e in r.errors],
+    }
+    if r.application_response is not None:
+        ar = r.application_response
+        data["application_response"] = {
+            "response_code": ar.response_code,
+            "description": ar.description,
+            "lines": [x.model_dump() for x in ar.line_responses],
+        }
+    if r.attachment_error is not None:
+        data["application_response_error"] = r.attachment_error
+    return data
+
+
+def _rule(r: ExplainedRule) -> dict[str, Any]:
+    return r.model_dump(mode="json")
+
+
+def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
+    """JSON-ready description of any outcome (no envelopes, no secrets).
+
+    What the send journal stores beside each raw answer, and what ``--json`` prints.
+    """
+    data: dict[str, Any] = {
+        "kind": outcome.kind.value,
+        "message": outcome.message,
+        "operation": outcome.operation,
+        "sent": outcome.sent,
+        "may_have_reached_dian": outcome.may_have_reached_dian,
+        "retryable": outcome.retryable,
+        "final": outcome.final,
+        "needs_status_check": outcome.needs_status_check,
+    }
+    if outcome.record is not None:
+        data["http_status"] = outcome.record.http_status
+        data["duration_ms"] = round(outcome.record.duration_ms, 1)
+    response = getattr(outcome, "response", None)
+    if isinstance(response, DianResponse):
+        data.update(_dian_response(response))
+    if isinstance(outcome, Rejected | AcceptedWithNotifications):
+        data["rules"] = [_rule(r) for r in outcome.rules]
+    if isinstance(outcome, AlreadyProcessed):
+        data["existing_key"] = outcome.existing_key
+    if isinstance(outcome, Queued):
+        data["zip_key"] = outcome.zip_key
+    if isinstance(outcome, QueueRefused):
+        data["errors"] = [e.model_dump() for e in outcome.upload.errors]
+    if isinstance(outcome, BatchStatus):
+        data["items"] = [outcome_to_dict(i) for i in outcome.items]
+        data["test_set_accepted"] = outcome.test_set_accepted
+    if isinstance(outcome, NumberingRanges | NumberingFailed):
+        data["operation_code"] = outcome.response.operation_code
+        data["ranges"] = [r.model_dump(mode="json") for r in outcome.response.ranges]
+    if isinstance(outcome, Acquirer | AcquirerNotFound):
+        data["status_code"] = outcome.response.status_code
+        data["dian_message"] = outcome.response.message
+        data["receiver_name"] = outcome.response.receiver_name
+        data["receiver_email"] = outcome.response.receiver_email
+    if isinstance(outcome, SoapFault):
+        data["fault_code"] = outcome.code
+        data["fault_reason"] = outcome.reason
+        data["hint"] = outcome.hint
+    if isinstance(outcome, HttpError):
+        data["http_status"] = outcome.status_code
+    return data

@@ -1,44 +1,117 @@
-"""DIAN use cases over the async client: send a signed document, ask its status, fetch ranges.
+"""DIAN use cases over the async client: one session, submit, status, ranges, acquirer.
 
-The CLI (and later the console) call these; they never speak SOAP themselves.
+The CLI, the queue engine and the console share this one path; they never
+speak SOAP themselves. :func:`open_session` opens one long-lived
+:class:`~fe_tui.dian.client.DianClient` (timeouts from the settings) with a
+certificate checked valid now, plus the send journal and the file-name
+counters under ``settings.state_dir``; :class:`DianSession` then submits
+documents and asks about them.
+
+A submission (:meth:`DianSession.submit`), under one lock per document key
+(asyncio in this process, ``flock`` across processes):
+
+1. checks the document (signed, environment) and the certificate;
+2. reads the journal: unless the last call recorded was a verdict that DIAN
+   does not have the document, or a send that provably never left, asks
+   GetStatus first and sends only when DIAN does not have it
+   (:func:`fe_tui.store.journal.must_ask_first`);
+3. names the zip only now that it will be sent: the zip journaled for the
+   same bytes is reused (same name, same bytes), otherwise a new file-name
+   consecutive is reserved;
+4. journals XML and zip, sends, journals the answer;
+5. on Regla 90 fetches the existing result; with a test set, waits for the
+   batch up to ``wait`` seconds.
+
 Outcomes come back as the client's outcome tree (:mod:`fe_tui.dian.outcomes`);
-:func:`outcome_to_dict` turns any of them into JSON-ready data.
+:func:`fe_tui.dian.outcomes.outcome_to_dict` (re-exported here) turns any of
+them into JSON-ready data.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from fe_tui import ns, xmlsafe
+from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.dian import outcomes as oc
 from fe_tui.dian.client import DianClient
 from fe_tui.dian.environments import Environment
-from fe_tui.dian.messages import DianResponse
-from fe_tui.dian.rules import ExplainedRule
+from fe_tui.dian.outcomes import outcome_to_dict
 from fe_tui.domain.models import COLOMBIA_TZ
-from fe_tui.errors import InputError
+from fe_tui.errors import FeError, InputError
+from fe_tui.fileio import private_dir
+from fe_tui.settings import Settings
 from fe_tui.store.counters import FileCounters
-from fe_tui.store.journal import Journal
+from fe_tui.store.journal import Journal, must_ask_first
 from fe_tui.ubl import packaging
 from fe_tui.ubl.packaging import Package
 from fe_tui.ubl.reader import read_facts
 
+#: A CUFE/CUDE: SHA-384 in hexadecimal.
+__all__ = [
+    "DianSession",
+    "Prepared",
+    "SubmitResult",
+    "check_environment",
+    "check_key",
+    "exit_code",
+    "open_session",
+    "outcome_to_dict",
+    "prepare",
+    "status_command",
+    "wait_for_batch",
+]
+
+DOCUMENT_KEY = re.compile(r"^[0-9a-fA-F]{96}$")
+#: A trackId (ZipKey) of SendBillAsync / SendTestSetAsync: a GUID.
+ZIP_KEY = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def status_command(key: str) -> str:
+    """The command that asks DIAN about ``key`` (for hints; the CLI adds its options)."""
+    return f"fe-tui dian status {key}"
+
 
 @dataclass(frozen=True)
-class Submission:
-    """A signed document ready to send: its package and what identifies it."""
+class Prepared:
+    """A signed document checked for sending, not yet named (no consecutive spent)."""
 
-    package: Package
+    xml: bytes = field(repr=False)  #: the signed bytes, exactly as they go in the zip
     document_id: str
     document_key: str  #: CUFE/CUDE
     document_type: str
     profile_execution_id: str  #: "1" producción, "2" habilitación (as the document says)
-    xml: bytes = field(repr=False)  #: the signed bytes, exactly as they go in the zip
+    nit: str  #: issuer NIT (file names)
+    year: int  #: issue year (file-name consecutives count per year)
     warnings: tuple[str, ...] = ()  #: Spanish; the document can be sent, but look first
+
+    @property
+    def file_kind(self) -> str:
+        """The file-name prefix of the XML ("fv", "nc", "nd")."""
+        return packaging.PREFIXES.get(self.document_type, "fv")
+
+    def package(self, consecutive: int) -> Package:
+        """Name and zip the document under ``consecutive``."""
+        return packaging.pack(
+            self.xml,
+            document_type=self.document_type,
+            nit=self.nit,
+            year=self.year,
+            consecutive=consecutive,
+        )
+
+    def package_named(self, zip_name: str, zip_bytes: bytes) -> Package:
+        """The journaled package ``zip_name`` of this document (a retry sends it again)."""
+        stem = zip_name.removesuffix(".zip")
+        return Package(f"{self.file_kind}{stem[1:]}.xml", zip_name, zip_bytes)
 
 
 def check_environment(
@@ -61,13 +134,8 @@ def check_environment(
         )
 
 
-def prepare_submission(
-    xml: bytes, counters: FileCounters, environment: Environment | None = None
-) -> Submission:
-    """Check that ``xml`` is a signed DIAN document for ``environment``; name and zip it.
-
-    The file-name consecutive is reserved only once every check passed.
-    """
+def prepare(xml: bytes, environment: Environment | None = None) -> Prepared:
+    """Check that ``xml`` is a signed DIAN document for ``environment`` (nothing is reserved)."""
     root = xmlsafe.parse_bytes(xml, what="el documento a enviar")
     facts = read_facts(root)
     if root.find(f".//{{{ns.DS}}}Signature") is None:
@@ -76,196 +144,328 @@ def prepare_submission(
         )
     if environment is not None:
         check_environment(facts.document_id, facts.environment, environment)
-    nit = facts.components.supplier_id
     try:
         year = int(facts.issue_date[:4])
     except ValueError:
         raise InputError(f"Fecha de emisión inválida en {facts.document_id}.") from None
-    kind = packaging.PREFIXES.get(facts.document_type, "fv")
-    package = packaging.pack(
-        xml,
-        document_type=facts.document_type,
-        nit=nit,
-        year=year,
-        consecutive=counters.next(nit, year, kind),
-    )
+    if facts.document_type not in packaging.PREFIXES:
+        raise InputError(
+            f"{facts.document_id}: tipo de documento {facts.document_type} sin envío por "
+            "SendBillSync (se esperaba factura 01–04, nota crédito 91 o nota débito 92)."
+        )
     warnings = []
     today = datetime.now(COLOMBIA_TZ).date().isoformat()
     if facts.issue_date != today:
         warnings.append(
             f"La fecha de emisión de {facts.document_id} ({facts.issue_date}) no es la de hoy en "
             f"Colombia ({today}); la DIAN espera que emisión, firma y transmisión coincidan "
-            "(FAD09e). Si es un reenvío, consulte antes `fe-tui dian status` con su CUFE/CUDE."
+            f"(FAD09e). Si es un reenvío, consulte antes: {status_command(facts.uuid)}"
         )
-    return Submission(
-        package,
+    return Prepared(
+        xml,
         facts.document_id,
         facts.uuid,
         facts.document_type,
         facts.environment,
-        xml,
+        facts.components.supplier_id,
+        year,
         tuple(warnings),
     )
 
 
-async def send(
-    client: DianClient, submission: Submission, *, test_set_id: str | None = None
-) -> oc.Outcome:
-    """SendBillSync, or SendTestSetAsync when a TestSetId is given (habilitación)."""
-    if test_set_id:
-        return await client.send_test_set_async(submission.package, test_set_id)
-    return await client.send_bill_sync(submission.package)
-
-
 @dataclass(frozen=True)
-class SendResult:
-    """What a journaled send came to."""
+class SubmitResult:
+    """What :meth:`DianSession.submit` came to."""
 
-    outcome: oc.Outcome  #: DIAN's answer to the send, or to the status check that replaced it
-    status_check: oc.Outcome | None = None  #: GetStatus asked first (an earlier send was ambiguous)
-    sent: bool = True  #: False when the status check showed there was nothing to send
+    outcome: oc.Outcome  #: the final answer (the batch result when a test set was waited for)
+    document_key: str  #: CUFE/CUDE
+    document_id: str  #: prefix + number
+    document_type: str  #: "01", "91"…
+    #: The zip a send was attempted with (the journaled one on a retry); ``None`` when no
+    #: send was attempted (DIAN already had the document, or could not tell).
+    zip_name: str | None
+    #: A send request left this process (bytes may have reached DIAN). ``False`` when
+    #: nothing was sent, including a connection that was refused.
+    sent: bool
+    status_check: oc.Outcome | None  #: GetStatus asked before sending (journal rule)
+    notes: tuple[str, ...] = ()  #: Spanish, what happened besides the outcome
+    warnings: tuple[str, ...] = ()  #: Spanish, about the document (e.g. not dated today)
 
-    @property
-    def note(self) -> str | None:
-        """Spanish explanation of a status check, for the agent."""
-        if self.status_check is None:
-            return None
-        if not self.sent:
-            return (
-                "El diario de envíos muestra un envío anterior de este documento; se consultó "
-                "su estado en la DIAN antes de reenviar y no se reenvió."
+
+_NOTE_HAD_IT = (
+    "El diario de envíos muestra un intento anterior de este documento; se consultó su "
+    "estado en la DIAN antes de reenviar y no se reenvió."
+)
+_NOTE_NO_VERDICT = (
+    "El diario de envíos muestra un intento anterior de este documento sin veredicto; la "
+    "consulta de estado tampoco lo dio, así que no se reenvió (la DIAN pudo recibirlo). "
+    "Vuelva a intentarlo más tarde."
+)
+_NOTE_RESENT = (
+    "El diario de envíos muestra un intento anterior de este documento; la DIAN no lo tenía "
+    "(o lo había rechazado), así que se envió de nuevo con el mismo número."
+)
+
+
+class DianSession:
+    """One environment, one certificate, one long-lived client; the journal and counters.
+
+    Open it with :func:`open_session`. Safe for many concurrent tasks: sends
+    of one document are serialized by its journal lock, others run in
+    parallel over the client's pooled connections.
+    """
+
+    def __init__(
+        self,
+        environment: Environment,
+        client: DianClient,
+        journal: Journal,
+        counters: FileCounters,
+        *,
+        certificate: LoadedCertificate | None = None,
+        poll_interval: float = 2.0,
+    ) -> None:
+        self.environment = environment
+        self.client = client
+        self.journal = journal
+        self.counters = counters
+        self.certificate = certificate
+        self.poll_interval = poll_interval
+
+    # -- submit -----------------------------------------------------------------------------------
+    async def submit(
+        self, xml: bytes, *, test_set_id: str | None = None, wait: float = 0.0
+    ) -> SubmitResult:
+        """Send a signed document the journaled way (see the module docstring).
+
+        ``test_set_id`` sends with SendTestSetAsync (habilitación); then the
+        batch result is awaited up to ``wait`` seconds. Raises
+        :class:`~fe_tui.errors.FeError` for a document that cannot be sent
+        (unsigned, other environment, expired certificate, journal not
+        writable): in those cases no file-name consecutive is spent.
+        """
+        if test_set_id is not None:
+            test_set_id = test_set_id.strip()
+            if not test_set_id:
+                raise InputError("El identificador del set de pruebas está vacío.")
+            if self.environment.is_production:
+                raise InputError(
+                    "Los sets de pruebas (--test-set-id) son de habilitación, no de producción."
+                )
+        prepared = await asyncio.to_thread(prepare, xml, self.environment)
+        if self.certificate is not None:
+            self.certificate.check_valid_at(datetime.now(UTC))
+        key = prepared.document_key
+        notes: list[str] = []
+        async with self.journal.locked(key):
+            status: oc.Outcome | None = None
+            if must_ask_first(await self.journal.aevents(key)):
+                status = await self.client.get_status(key)
+                await self._journal_call(key, "status_check", status)
+                if not isinstance(status, oc.NotFound | oc.Rejected):
+                    notes.append(_NOTE_HAD_IT if status.final else _NOTE_NO_VERDICT)
+                    return self._result(prepared, status, None, False, status, notes)
+                notes.append(_NOTE_RESENT)
+            package = await self._package(prepared, notes)
+            await self.journal.arecord_prepared(
+                key,
+                xml,
+                package.zip_name,
+                package.zip_bytes,
+                document_id=prepared.document_id,
+                xml_name=package.xml_name,
+                environment=self.environment.key,
+                test_set_id=test_set_id,
             )
-        return (
-            "El diario de envíos muestra un envío anterior sin veredicto; la DIAN no lo tenía "
-            "(o lo había rechazado), así que se envió de nuevo con el mismo número."
+            try:
+                if test_set_id:
+                    outcome = await self.client.send_test_set_async(package, test_set_id)
+                else:
+                    outcome = await self.client.send_bill_sync(package)
+            except FeError as exc:  # the client refuses bad arguments before any byte leaves
+                await self.journal.aappend(key, "not_sent", reason=exc.message)
+                raise
+            await self._journal_call(key, "sent", outcome, zip_name=package.zip_name)
+            sent = outcome.sent is not False  # None (a write that stalled) may have left
+            if isinstance(outcome, oc.AlreadyProcessed):
+                outcome = await self._regla_90(prepared, outcome, notes)
+        if test_set_id and wait > 0 and isinstance(outcome, oc.Queued):
+            outcome = await self._wait_batch(key, outcome.zip_key, wait)
+        return self._result(prepared, outcome, package.zip_name, sent, status, notes)
+
+    async def _package(self, prepared: Prepared, notes: list[str]) -> Package:
+        reuse = await self.journal.areusable_zip(prepared.document_key, prepared.xml)
+        if reuse is not None:
+            notes.append(f"Se reenvía el mismo archivo del intento anterior ({reuse[0]}).")
+            return prepared.package_named(*reuse)
+        consecutive = await self.counters.anext(prepared.nit, prepared.year, prepared.file_kind)
+        return await asyncio.to_thread(prepared.package, consecutive)
+
+    async def _regla_90(
+        self, prepared: Prepared, outcome: oc.AlreadyProcessed, notes: list[str]
+    ) -> oc.Outcome:
+        """Regla 90: DIAN processed it before. Fetch that result; never renumber."""
+        key = prepared.document_key
+        existing = outcome.existing_key
+        if existing and existing.lower() != key.lower():
+            notes.append(
+                f"La DIAN ya tiene {prepared.document_id} con otro CUFE/CUDE ({existing}); "
+                f"no lo renumere. Consulte: {status_command(existing)}"
+            )
+            return outcome
+        status = await self.client.get_status(key)
+        await self._journal_call(key, "status_check", status)
+        if isinstance(status, oc.Accepted | oc.AcceptedWithNotifications | oc.Rejected):
+            notes.append(
+                "La DIAN ya había procesado este documento (Regla 90); se consultó su estado "
+                "y este es el resultado original."
+            )
+            return status
+        return outcome
+
+    async def _wait_batch(self, key: str, zip_key: str, wait: float) -> oc.Outcome:
+        batch = await wait_for_batch(self.client, zip_key, wait=wait, interval=self.poll_interval)
+        item = _own_item(batch, key)
+        async with self.journal.locked(key):
+            if item is not None:
+                await self._journal_call(key, "status_check", item, zip_key=zip_key)
+            else:
+                await self._journal_call(key, "status_check", batch, zip_key=zip_key)
+        return batch
+
+    def _result(
+        self,
+        prepared: Prepared,
+        outcome: oc.Outcome,
+        zip_name: str | None,
+        sent: bool,
+        status: oc.Outcome | None,
+        notes: list[str],
+    ) -> SubmitResult:
+        return SubmitResult(
+            outcome=outcome,
+            document_key=prepared.document_key,
+            document_id=prepared.document_id,
+            document_type=prepared.document_type,
+            zip_name=zip_name,
+            sent=sent,
+            status_check=status,
+            notes=tuple(notes),
+            warnings=prepared.warnings,
+        )
+
+    async def _journal_call(self, key: str, event: str, outcome: oc.Outcome, **extra: Any) -> None:
+        await self.journal.aappend(key, event, **outcome_to_dict(outcome), **extra)
+
+    # -- questions --------------------------------------------------------------------------------
+    async def status(self, key: str) -> oc.Outcome:
+        """GetStatus by CUFE/CUDE (96 hex), or GetStatusZip by trackId (a GUID).
+
+        A document key that is in the journal gets the answer journaled (under
+        its lock, so it cannot interleave with a send). Anything else is an
+        :class:`~fe_tui.errors.InputError`, and nothing is sent.
+        """
+        kind, key = check_key(key)
+        if kind == "zip":
+            return await self.client.get_status_zip(key)
+        if not await asyncio.to_thread(self.journal.has, key):
+            return await self.client.get_status(key)
+        async with self.journal.locked(key):
+            outcome = await self.client.get_status(key)
+            await self._journal_call(key, "status_check", outcome)
+        return outcome
+
+    async def ranges(
+        self, nit: str, software_id: str, provider_nit: str | None = None
+    ) -> oc.Outcome:
+        """GetNumberingRange for ``nit``'s software; the provider defaults to the issuer."""
+        issuer = _nit(nit, "del emisor")
+        provider = _nit(provider_nit, "del proveedor") if provider_nit else issuer
+        software = (software_id or "").strip()
+        if not software:
+            raise InputError("Falta el identificador del software (SoftwareID).")
+        return await self.client.get_numbering_range(issuer, provider, software)
+
+    async def acquirer(self, id_type: str, id_number: str) -> oc.Outcome:
+        """GetAcquirer: the buyer's registered name and reception e-mail."""
+        return await self.client.get_acquirer(id_type, id_number)
+
+
+def check_key(key: str) -> tuple[str, str]:
+    """``("document", key)`` for a CUFE/CUDE, ``("zip", key)`` for a trackId; else InputError."""
+    value = (key or "").strip()
+    if DOCUMENT_KEY.fullmatch(value):
+        return "document", value
+    if ZIP_KEY.fullmatch(value):
+        return "zip", value
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    raise InputError(
+        f"«{shown}» no es un CUFE/CUDE (96 caracteres hexadecimales) ni un trackId de lote "
+        f"(GUID como 8-4-4-4-12); tiene {len(value)} caracteres. No se consultó nada.",
+        field="key",
+    )
+
+
+def _nit(value: str | None, what: str) -> str:
+    nit = (value or "").strip()
+    if not nit.isdigit() or len(nit) > 15:
+        raise InputError(
+            f"NIT {what} inválido: «{nit}»; solo dígitos, sin puntos ni dígito de verificación.",
+            field="nit",
+        )
+    return nit
+
+
+def _own_item(batch: oc.Outcome, key: str) -> oc.Outcome | None:
+    """The document's own verdict inside a GetStatusZip answer, when it can be told apart."""
+    if not isinstance(batch, oc.BatchStatus) or batch.in_process:
+        return None
+    documents = [i for i in batch.items if not isinstance(i, oc.TestSetStatus)]
+    for item in documents:
+        found = getattr(item, "document_key", None)
+        if isinstance(found, str) and found.lower() == key.lower():
+            return item
+    return documents[0] if len(documents) == 1 else None
+
+
+@contextlib.asynccontextmanager
+async def open_session(
+    environment: Environment,
+    certificate: LoadedCertificate,
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[DianSession]:
+    """One long-lived DianClient (timeouts from ``settings``), ``certificate`` checked valid
+    now, journal and counters under ``settings.state_dir`` (created 0700).
+
+    ``transport`` replaces the network (``httpx.ASGITransport`` for the
+    in-process simulator).
+    """
+    certificate.check_valid_at(datetime.now(UTC))
+    state = await asyncio.to_thread(private_dir, settings.state_dir)
+    timeout = httpx.Timeout(
+        connect=settings.connect_timeout, read=settings.read_timeout, write=30.0, pool=10.0
+    )
+    async with DianClient(environment, certificate, timeout=timeout, transport=transport) as client:
+        yield DianSession(
+            environment, client, Journal(state), FileCounters(state), certificate=certificate
         )
 
 
-#: Outcome kinds after which a resend must first ask DIAN (it may already have the document).
-_ASK_FIRST = {
-    oc.OutcomeKind.ACCEPTED,
-    oc.OutcomeKind.ACCEPTED_WITH_NOTIFICATIONS,
-    oc.OutcomeKind.ALREADY_PROCESSED,
-}
-
-
-async def send_journaled(
-    client: DianClient,
-    submission: Submission,
-    journal: Journal,
-    *,
-    test_set_id: str | None = None,
-) -> SendResult:
-    """Journal first, then send (DESIGN invariant 3).
-
-    When the journal shows an earlier send of the same document (same CUFE/CUDE)
-    that ended without a verdict, or that DIAN accepted, DIAN is asked with
-    GetStatus before anything is sent again: an accepted document is not sent
-    twice, and a lost answer is recovered instead of provoking Regla 90.
-    """
-    key = submission.document_key
-    status: oc.Outcome | None = None
-    last = journal.last_call(key)
-    if last is not None and (last.data.get("needs_status_check") or last.kind in _ASK_FIRST):
-        status = await client.get_status(key)
-        journal.append(key, "status_check", **outcome_to_dict(status))
-        if not isinstance(status, oc.NotFound | oc.Rejected):
-            # DIAN has it (accepted), or we cannot tell right now: do not send again.
-            return SendResult(status, status_check=status, sent=False)
-    journal.record_prepared(
-        key,
-        submission.xml,
-        submission.package.zip_name,
-        submission.package.zip_bytes,
-        document_id=submission.document_id,
-        environment=client.environment.key,
-        test_set_id=test_set_id,
-    )
-    outcome = await send(client, submission, test_set_id=test_set_id)
-    journal.append(key, "sent", zip_name=submission.package.zip_name, **outcome_to_dict(outcome))
-    return SendResult(outcome, status_check=status)
-
-
-async def wait_for_batch(client: DianClient, zip_key: str, *, wait: float = 30.0) -> oc.Outcome:
-    """Poll GetStatusZip every 2 s until the batch leaves "en proceso" or ``wait`` seconds pass."""
+async def wait_for_batch(
+    client: DianClient, zip_key: str, *, wait: float = 30.0, interval: float = 2.0
+) -> oc.Outcome:
+    """Poll GetStatusZip every ``interval`` s until the batch leaves "en proceso" or ``wait``
+    seconds pass."""
     outcome = await client.get_status_zip(zip_key)
     # On timeout the last answer ("en proceso") is what the agent sees.
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(wait):
             while isinstance(outcome, oc.BatchStatus) and outcome.in_process:
-                await asyncio.sleep(2.0)
+                await asyncio.sleep(interval)
                 outcome = await client.get_status_zip(zip_key)
     return outcome
-
-
-def _dian_response(r: DianResponse) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "status_code": r.status_code,
-        "status_description": r.status_description,
-        "status_message": r.status_message,
-        "document_key": r.xml_document_key,
-        "dian_messages": [e.raw for e in r.errors],
-    }
-    if r.application_response is not None:
-        ar = r.application_response
-        data["application_response"] = {
-            "response_code": ar.response_code,
-            "description": ar.description,
-            "lines": [x.model_dump() for x in ar.line_responses],
-        }
-    if r.attachment_error is not None:
-        data["application_response_error"] = r.attachment_error
-    return data
-
-
-def _rule(r: ExplainedRule) -> dict[str, Any]:
-    return r.model_dump(mode="json")
-
-
-def outcome_to_dict(outcome: oc.Outcome) -> dict[str, Any]:
-    """JSON-ready description of any outcome (no envelopes, no secrets)."""
-    data: dict[str, Any] = {
-        "kind": outcome.kind.value,
-        "message": outcome.message,
-        "operation": outcome.operation,
-        "sent": outcome.sent,
-        "may_have_reached_dian": outcome.may_have_reached_dian,
-        "retryable": outcome.retryable,
-        "final": outcome.final,
-        "needs_status_check": outcome.needs_status_check,
-    }
-    if outcome.record is not None:
-        data["http_status"] = outcome.record.http_status
-        data["duration_ms"] = round(outcome.record.duration_ms, 1)
-    response = getattr(outcome, "response", None)
-    if isinstance(response, DianResponse):
-        data.update(_dian_response(response))
-    if isinstance(outcome, oc.Rejected | oc.AcceptedWithNotifications):
-        data["rules"] = [_rule(r) for r in outcome.rules]
-    if isinstance(outcome, oc.AlreadyProcessed):
-        data["existing_key"] = outcome.existing_key
-    if isinstance(outcome, oc.Queued):
-        data["zip_key"] = outcome.zip_key
-    if isinstance(outcome, oc.QueueRefused):
-        data["errors"] = [e.model_dump() for e in outcome.upload.errors]
-    if isinstance(outcome, oc.BatchStatus):
-        data["items"] = [outcome_to_dict(i) for i in outcome.items]
-        data["test_set_accepted"] = outcome.test_set_accepted
-    if isinstance(outcome, oc.NumberingRanges | oc.NumberingFailed):
-        data["operation_code"] = outcome.response.operation_code
-        data["ranges"] = [r.model_dump(mode="json") for r in outcome.response.ranges]
-    if isinstance(outcome, oc.Acquirer | oc.AcquirerNotFound):
-        data["status_code"] = outcome.response.status_code
-        data["dian_message"] = outcome.response.message
-        data["receiver_name"] = outcome.response.receiver_name
-        data["receiver_email"] = outcome.response.receiver_email
-    if isinstance(outcome, oc.SoapFault):
-        data["fault_code"] = outcome.code
-        data["fault_reason"] = outcome.reason
-        data["hint"] = outcome.hint
-    if isinstance(outcome, oc.HttpError):
-        data["http_status"] = outcome.status_code
-    return data
 
 
 #: CLI exit codes for outcomes: 0 DIAN said yes (or already has it, or found the acquirer),

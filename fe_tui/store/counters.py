@@ -10,6 +10,7 @@ year and type, and an increment rewrites a few hundred bytes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import json
@@ -18,16 +19,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fe_tui.errors import FeError
-from fe_tui.fileio import write_private
+from fe_tui.fileio import private_dir, write_private
 
 
 def default_state_dir() -> Path:
-    """``$FE_TUI_STATE_DIR``, else ``$XDG_STATE_HOME/fe-tui``, else ``~/.local/state/fe-tui``."""
-    explicit = os.environ.get("FE_TUI_STATE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "fe-tui"
+    """The state folder of :class:`fe_tui.settings.Settings` (``FE_TUI_STATE_DIR``, else the
+    data folder). Kept for callers that have no settings object at hand."""
+    from fe_tui.settings import Settings
+
+    return Settings.load().state_dir
 
 
 class FileCounters:
@@ -40,13 +40,14 @@ class FileCounters:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, int]]:
         try:
-            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            lock = open(self.dir / ".file-counters.lock", "a+")  # noqa: SIM115 - held for the block
+            private_dir(self.dir)
+            fd = os.open(self.dir / ".file-counters.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            os.fchmod(fd, 0o600)  # os.open's mode is filtered by the umask
         except OSError as exc:
             raise FeError(
                 f"No se puede usar la carpeta de estado {self.dir}: {exc.strerror}."
             ) from None
-        with lock:
+        with os.fdopen(fd, "r+b") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
                 data: dict[str, int] = json.loads(self.path.read_text(encoding="utf-8"))
@@ -67,6 +68,10 @@ class FileCounters:
             value = data.get(key, 0) + 1
             data[key] = value
         return value
+
+    async def anext(self, nit: str, year: int, kind: str) -> int:
+        """:meth:`next` in a thread (it locks and fsyncs)."""
+        return await asyncio.to_thread(self.next, nit, year, kind)
 
     def peek(self, nit: str, year: int, kind: str) -> int:
         """The last consecutive used (0 if none)."""

@@ -11,6 +11,7 @@ the ``urn:`` form, so the extension is checked under the schema's own URI.
 from __future__ import annotations
 
 import copy
+import threading
 from functools import cache
 from importlib import resources
 
@@ -68,6 +69,12 @@ _SIGNATURE_SLOT = "ExtensionContent': Missing child element(s)"
 _DV_FACET = "ProviderID', attribute 'schemeID': [facet 'enumeration']"
 
 
+#: A compiled schema keeps the errors of its last validation in ``error_log``: two threads
+#: validating with one schema would read each other's errors (the queue builds and signs
+#: in worker threads). Validation and reading the log happen under this lock.
+_VALIDATING = threading.Lock()
+
+
 def schema_errors(root: etree._Element, *, unsigned: bool = False) -> list[str]:
     """Validate a parsed DIAN document; return the errors (empty when valid).
 
@@ -75,9 +82,12 @@ def schema_errors(root: etree._Element, *, unsigned: bool = False) -> list[str]:
     """
     schema = schema_for(_local(root.tag))
     errors: list[str] = []
-    if not schema.validate(root):
+    with _VALIDATING:
+        valid = schema.validate(root)
+        log = list(schema.error_log)
+    if not valid:
         slot_errors = 0
-        for e in schema.error_log:
+        for e in log:
             if unsigned and _SIGNATURE_SLOT in e.message and slot_errors == 0:
                 slot_errors += 1
                 continue
@@ -96,9 +106,11 @@ def _sts_errors(ext: etree._Element) -> list[str]:
     # Re-serialise so the namespace declarations follow the renamed tags.
     doc = etree.fromstring(etree.tostring(doc))
     schema = _sts_schema()
-    if schema.validate(doc):
-        return []
-    return [f"DianExtensions: {e.message}" for e in schema.error_log if _DV_FACET not in e.message]
+    with _VALIDATING:
+        if schema.validate(doc):
+            return []
+        log = list(schema.error_log)
+    return [f"DianExtensions: {e.message}" for e in log if _DV_FACET not in e.message]
 
 
 def assert_valid(root: etree._Element, *, unsigned: bool = False) -> None:

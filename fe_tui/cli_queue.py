@@ -1,0 +1,361 @@
+"""CLI commands over the company store and the invoice queue: ``demo`` and ``queue``.
+
+Registered on :data:`fe_tui.cli.main` (this module is imported at the end of
+``cli.py``). Parsing and printing only: the work is in
+:mod:`fe_tui.services.invoice_queue`, :mod:`fe_tui.services.demo` and
+:mod:`fe_tui.services.sessions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fe_tui.cli import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    _emit_json,
+    _password,
+    handle_errors,
+    json_option,
+    main,
+    password_option,
+    settings_from_context,
+)
+from fe_tui.errors import InputError
+
+company_option = click.option(
+    "--company",
+    "company_nit",
+    default=None,
+    metavar="NIT",
+    help="NIT de la empresa (sin DV); por defecto, la empresa actual.",
+)
+
+
+def _queue(company_nit: str | None) -> Any:
+    from fe_tui.services.invoice_queue import queue_for
+    from fe_tui.store.db import Store
+
+    settings = settings_from_context()
+    return queue_for(Store(settings.data_dir), settings, company_nit)
+
+
+# -- demo ------------------------------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--no-ui",
+    is_flag=True,
+    help="Solo crear la empresa de demostración (sin abrir la consola).",
+)
+@click.option(
+    "--dian-url",
+    default=None,
+    metavar="URL",
+    help="Enviar a un simulador ya iniciado (p. ej. http://127.0.0.1:8089/"
+    "WcfDianCustomerServices.svc); sin ella, el simulador corre dentro del proceso.",
+)
+@json_option
+@handle_errors
+def demo(no_ui: bool, dian_url: str | None, as_json: bool) -> None:
+    """Crea la empresa de demostración (la de examples/) con un certificado de prueba."""
+    from fe_tui.services.demo import DEMO_CERT_PASSWORD, create_demo_company
+    from fe_tui.settings import Settings
+    from fe_tui.store.db import Store
+
+    if not no_ui:
+        raise InputError(
+            "La consola todavía no está disponible en esta versión; use `fe-tui demo --no-ui` "
+            "y los comandos `fe-tui queue`."
+        )
+    ctx = click.get_current_context()
+    explicit = ctx.find_root().params.get("data_dir")
+    import os
+
+    if explicit is None and not os.environ.get("FE_TUI_DATA_DIR"):
+        # Never touch the agent's real data: a fresh temporary directory.
+        settings = Settings.load(Path(tempfile.mkdtemp(prefix="fe-tui-demo-")))
+    else:
+        settings = settings_from_context()
+    made = create_demo_company(Store(settings.data_dir), settings, dian_url=dian_url)
+    company = made.company
+    where = dian_url or "simulador local dentro del proceso"
+    if as_json:
+        _emit_json(
+            {
+                "ok": True,
+                "data_dir": str(settings.data_dir),
+                "company": {"nit": company.nit, "dv": company.dv, "name": company.name},
+                "environment": company.environment,
+                "dian_url": dian_url,
+                "certificate": str(made.certificate_path),
+                "certificate_password": DEMO_CERT_PASSWORD,
+            }
+        )
+        return
+    click.echo(f"Empresa de demostración: {company.label}")
+    click.echo(f"Carpeta de datos: {settings.data_dir}")
+    click.echo(f"Ambiente: Simulador local de la DIAN (doble de pruebas) — {where}")
+    click.echo(
+        f"Certificado de prueba (no es de ninguna CA): {made.certificate_path}, "
+        f"contraseña «{DEMO_CERT_PASSWORD}»"
+    )
+    click.echo("Siguiente paso:")
+    click.echo(
+        f"  export FE_TUI_DATA_DIR={settings.data_dir} FE_TUI_CERT_PASSWORD={DEMO_CERT_PASSWORD}"
+    )
+    click.echo("  fe-tui queue add examples/factura.json && fe-tui queue run")
+
+
+# -- queue -----------------------------------------------------------------------------------------
+@main.group()
+def queue() -> None:
+    """Cola de documentos de la empresa: numerar, firmar, enviar y conciliar con la DIAN."""
+
+
+@queue.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@company_option
+@click.option("--draft", is_flag=True, help="Guardar como borrador (sin número todavía).")
+@json_option
+@handle_errors
+def queue_add(files: tuple[Path, ...], company_nit: str | None, draft: bool, as_json: bool) -> None:
+    """Agrega documentos JSON (docs/invoice-json.md); el número lo asigna la resolución."""
+    from fe_tui.fileio import read_input
+    from fe_tui.services.documents import MAX_JSON_BYTES
+
+    q = _queue(company_nit)
+    added = []
+    for path in files:
+        raw = read_input(path, max_bytes=MAX_JSON_BYTES, what="El JSON")
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise InputError(f"{path.name} no es un JSON válido.") from None
+        if not isinstance(data, dict):
+            raise InputError(f"{path.name}: se esperaba un objeto JSON.")
+        result = q.add(data, draft=draft)
+        added.append({"file": str(path), **result.record.to_dict(), "warnings": result.warnings})
+        if not as_json:
+            rec = result.record
+            click.echo(f"{path.name} → {rec.doc_id} ({rec.kind}, {rec.state})")
+            for warning in result.warnings:
+                click.echo(f"Advertencia: {warning}", err=True)
+    if as_json:
+        _emit_json({"ok": True, "added": added})
+
+
+def _load_certificate(q: Any, password_env: str) -> Any:
+    from fe_tui.services.documents import load_certificate
+    from fe_tui.services.sessions import active_certificate_path
+
+    path = active_certificate_path(q.store, q.company)
+    return load_certificate(path, _password(password_env))
+
+
+class _Progress:
+    """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def __call__(self, p: Any) -> None:
+        if not self.enabled:
+            return
+        width = 24
+        filled = int(width * p.done / p.total) if p.total else width
+        eta = f"{p.eta:4.0f} s" if p.eta is not None else "  —  "
+        counts = " ".join(f"{k}={v}" for k, v in sorted(p.counts.items()))
+        line = (
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} "
+            f"{p.rate:6.1f} doc/s ETA {eta}  {counts}"
+        )
+        click.echo(line[:200], nl=False, err=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            click.echo("", err=True)
+
+
+def _run(
+    company_nit: str | None,
+    password_env: str,
+    as_json: bool,
+    *,
+    reconcile: bool,
+    concurrency: int | None = None,
+) -> None:
+    from fe_tui.services.sessions import open_company_session
+
+    q = _queue(company_nit)
+    cert = _load_certificate(q, password_env)
+    progress = _Progress(not as_json)
+
+    async def go() -> Any:
+        async with open_company_session(q.store, q.settings, q.company, cert) as session:
+            if reconcile:
+                return await q.reconcile(session, cert)
+            return await q.run(session, cert, concurrency=concurrency, progress=progress)
+
+    try:
+        summary = asyncio.run(go())
+    finally:
+        progress.close()
+    counts = summary.counts
+    problems = sum(counts.get(s, 0) for s in ("rejected", "retryable", "needs_reconcile"))
+    if as_json:
+        _emit_json(
+            {
+                "ok": problems == 0,
+                "processed": summary.processed,
+                "elapsed_s": round(summary.elapsed, 3),
+                "counts": counts,
+            }
+        )
+    else:
+        from fe_tui.services.invoice_queue import STATE_LABELS
+
+        shown = ", ".join(f"{STATE_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items()))
+        click.echo(
+            f"Procesados {summary.processed} en {summary.elapsed:.1f} s. {shown or 'Cola vacía.'}"
+        )
+        if problems:
+            click.echo(
+                "Hay documentos que requieren atención: `fe-tui queue list --state rejected`."
+            )
+    sys.exit(EXIT_OK if problems == 0 else EXIT_CHECK_FAILED)
+
+
+@queue.command("run")
+@company_option
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Envíos simultáneos (por defecto FE_TUI_CONCURRENCY, o 4).",
+)
+@password_option
+@json_option
+@handle_errors
+def queue_run(
+    company_nit: str | None, concurrency: int | None, password_env: str, as_json: bool
+) -> None:
+    """Firma y envía todo lo pendiente hasta que no quede nada por hacer."""
+    _run(company_nit, password_env, as_json, reconcile=False, concurrency=concurrency)
+
+
+@queue.command("reconcile")
+@company_option
+@password_option
+@json_option
+@handle_errors
+def queue_reconcile(company_nit: str | None, password_env: str, as_json: bool) -> None:
+    """Consulta a la DIAN (GetStatus) lo que pudo llegarle, sin enviar nada."""
+    _run(company_nit, password_env, as_json, reconcile=True)
+
+
+@queue.command("list")
+@company_option
+@click.option("--state", default=None, help="Solo este estado (ready, rejected, accepted…).")
+@click.option("--prefix", default=None, help="Solo este prefijo.")
+@json_option
+@handle_errors
+def queue_list(
+    company_nit: str | None, state: str | None, prefix: str | None, as_json: bool
+) -> None:
+    """Lista los documentos de la cola."""
+    from fe_tui.services.invoice_queue import STATE_LABELS
+
+    q = _queue(company_nit)
+    records = q.list(state, prefix)
+    if as_json:
+        _emit_json([r.to_dict() for r in records])
+        return
+    if not records:
+        click.echo("No hay documentos.")
+        return
+    for r in records:
+        cufe = (r.cufe[:16] + "…") if r.cufe else "—"
+        click.echo(f"{r.doc_id:<16} {r.document_type:<3} {STATE_LABELS[r.state]:<28} {cufe}")
+
+
+@queue.command("show")
+@click.argument("number")
+@company_option
+@json_option
+@handle_errors
+def queue_show(number: str, company_nit: str | None, as_json: bool) -> None:
+    """Un documento: estado, CUFE e historia de cada intento."""
+    from fe_tui.services.invoice_queue import STATE_LABELS
+
+    q = _queue(company_nit)
+    data = q.show(number)
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(f"{data['id']} ({data['document_type']}) — {STATE_LABELS[data['state']]}")
+    if data["cufe"]:
+        click.echo(f"CUFE/CUDE: {data['cufe']}")
+    if data["message"]:
+        click.echo(f"Último mensaje: {data['message']}")
+    for ev in data["history"]:
+        detail = ev.get("message") or ""
+        click.echo(f"  {ev['t']}  {ev['e']:<9} {ev.get('state', ''):<22} {detail}")
+
+
+@queue.command("retry")
+@click.argument("number")
+@company_option
+@json_option
+@handle_errors
+def queue_retry(number: str, company_nit: str | None, as_json: bool) -> None:
+    """Vuelve a poner en marcha un documento (rechazado, por reintentar o por conciliar)."""
+    rec = _queue(company_nit).retry(number)
+    if as_json:
+        _emit_json({"ok": True, **rec.to_dict()})
+    else:
+        click.echo(f"{rec.doc_id}: {rec.state}; `fe-tui queue run` lo procesa.")
+
+
+@queue.command("correct")
+@click.argument("number")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@company_option
+@json_option
+@handle_errors
+def queue_correct(number: str, file: Path, company_nit: str | None, as_json: bool) -> None:
+    """Reemplaza el contenido de un documento rechazado conservando su número."""
+    from fe_tui.fileio import read_input
+    from fe_tui.services.documents import MAX_JSON_BYTES
+
+    raw = read_input(file, max_bytes=MAX_JSON_BYTES, what="El JSON")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InputError(f"{file.name} no es un JSON válido.") from None
+    rec = _queue(company_nit).correct(number, data)
+    if as_json:
+        _emit_json({"ok": True, **rec.to_dict()})
+    else:
+        click.echo(f"{rec.doc_id}: corregido (revisión {rec.revision}); se firmará de nuevo.")
+
+
+@queue.command("void")
+@click.argument("number")
+@click.option("--reason", required=True, help="Motivo de la anulación (queda registrado).")
+@company_option
+@json_option
+@handle_errors
+def queue_void(number: str, reason: str, company_nit: str | None, as_json: bool) -> None:
+    """Anula un número no enviado (queda registrado con su motivo; no deja hueco silencioso)."""
+    rec = _queue(company_nit).void(number, reason)
+    if as_json:
+        _emit_json({"ok": True, **rec.to_dict()})
+    else:
+        click.echo(f"{rec.doc_id}: anulado ({reason}).")

@@ -1,0 +1,785 @@
+"""The invoice queue: every document of a company from its number to DIAN's verdict.
+
+States::
+
+    draft ──► ready ──► signed ──► sending ──► accepted
+                ▲                     │   └──► accepted_with_notices
+                │                     ├──────► rejected ──(corrected)──► ready
+                │                     ├──────► retryable ──(backoff)───► ready
+                │                     └──────► needs_reconcile ──GetStatus──► accepted / rejected
+                └──────────────(DIAN does not have it)───────────────────┘
+    any non-final state ──(void, with reason)──► void
+
+- The number is allocated when a document enters ``ready`` (durably, in the
+  same ledger append that records it: :mod:`fe_tui.services.numbering`).
+- A rejected document is corrected and signed again **under the same number**
+  (:meth:`InvoiceQueue.correct`); a document abandoned is ``void`` with its
+  reason. Nothing renumbers.
+- ``signed`` and ``sending`` are recorded with the CUFE/CUDE before the first
+  byte leaves; the send itself goes through the session's journaled submit
+  (signed XML and zip on disk first; GetStatus before any resend that may not
+  be needed: :mod:`fe_tui.services.dian_ops`).
+- On start-up, and after any ambiguous failure (timeout after sending, lost
+  answer, HTTP 5xx, a crash), a document is ``needs_reconcile``: the engine
+  asks DIAN (GetStatus by CUFE) before anything is sent again. Regla 90
+  ("already processed") fetches the existing result; it never renumbers.
+- Transient failures back off exponentially with full jitter; a circuit
+  breaker per endpoint stops sending while DIAN is down, and probes it again
+  after a cool-down.
+- A credit or debit note waits until the invoice it refers to is accepted (when
+  that invoice is in this queue), and takes its CUFE and date from it.
+- Build, sign and zip run in a worker thread, off the event loop.
+- One ``run`` per company at a time (a lock file; a second runner is told so).
+
+Progress events (:class:`QueueProgress`: counts per state, documents per
+second, ETA) go to a callback, for the CLI's progress bar and the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from fe_tui.crypto.certificates import LoadedCertificate
+from fe_tui.dian import outcomes as oc
+from fe_tui.domain.company import Company
+from fe_tui.domain.models import (
+    COLOMBIA_TZ,
+    DocumentRequest,
+    Invoice,
+    format_validation_error,
+)
+from fe_tui.errors import FeError, InputError
+from fe_tui.services import documents, numbering
+from fe_tui.settings import Settings
+from fe_tui.store.db import Store
+from fe_tui.store.ledger import DocRecord, Ledger
+
+DRAFT, READY, SIGNED, SENDING = "draft", "ready", "signed", "sending"
+ACCEPTED, ACCEPTED_WITH_NOTICES = "accepted", "accepted_with_notices"
+REJECTED, RETRYABLE, NEEDS_RECONCILE, VOID = "rejected", "retryable", "needs_reconcile", "void"
+
+STATES = (
+    DRAFT,
+    READY,
+    SIGNED,
+    SENDING,
+    ACCEPTED,
+    ACCEPTED_WITH_NOTICES,
+    REJECTED,
+    RETRYABLE,
+    NEEDS_RECONCILE,
+    VOID,
+)
+#: States after which nothing more happens to a document.
+FINAL = frozenset({ACCEPTED, ACCEPTED_WITH_NOTICES, VOID})
+#: States ``run`` works on.
+ACTIVE = frozenset({READY, SIGNED, SENDING, RETRYABLE, NEEDS_RECONCILE})
+
+STATE_LABELS = {
+    DRAFT: "borrador",
+    READY: "lista",
+    SIGNED: "firmada",
+    SENDING: "enviando",
+    ACCEPTED: "aceptada",
+    ACCEPTED_WITH_NOTICES: "aceptada con notificaciones",
+    REJECTED: "rechazada",
+    RETRYABLE: "reintentar",
+    NEEDS_RECONCILE: "por conciliar",
+    VOID: "anulada",
+}
+
+
+class QueueError(InputError):
+    """A queue operation that cannot be done as asked (Spanish message)."""
+
+
+class Sender(Protocol):
+    """What the queue needs from a DIAN session (:class:`fe_tui.services.dian_ops.DianSession`)."""
+
+    async def submit(self, xml: bytes, *, test_set_id: str | None = None, wait: float = 0.0) -> Any:
+        """Journaled send; returns an object with ``outcome`` (and ``sent``)."""
+
+    async def status(self, key: str) -> oc.Outcome:
+        """GetStatus by CUFE/CUDE (journaled)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff and circuit breaker settings (times in seconds)."""
+
+    base: float = 1.0
+    cap: float = 60.0
+    max_attempts: int = 8
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter exponential backoff for the ``attempt``-th failure (1, 2, …)."""
+        return rng.uniform(0, min(self.cap, self.base * 2 ** max(0, attempt - 1)))
+
+
+@dataclass
+class CircuitBreaker:
+    """Per endpoint: opens after ``threshold`` consecutive transport failures."""
+
+    threshold: int
+    cooldown: float
+    failures: int = 0
+    opened_at: float | None = None
+
+    def allow(self, now: float) -> bool:
+        """``True`` when a request may go (closed, or half-open after the cool-down)."""
+        return self.opened_at is None or now - self.opened_at >= self.cooldown
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until a probe may go."""
+        return 0.0 if self.opened_at is None else max(0.0, self.cooldown - (now - self.opened_at))
+
+    def record(self, ok: bool, now: float) -> None:
+        """Record a call's transport result."""
+        if ok:
+            self.failures, self.opened_at = 0, None
+            return
+        self.failures += 1
+        if self.failures >= self.threshold:
+            self.opened_at = now
+
+
+@dataclass(frozen=True)
+class QueueProgress:
+    """A progress event: counts per state, rate and estimate."""
+
+    counts: dict[str, int]
+    done: int  #: documents that reached a verdict (or gave up) in this run
+    total: int  #: documents this run set out to process
+    elapsed: float
+    rate: float  #: documents per second
+    eta: float | None  #: seconds, when it can be estimated
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """A document added to the queue."""
+
+    record: DocRecord
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class RunSummary:
+    """What one ``run`` did."""
+
+    processed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    circuit_opened: int = 0
+
+
+_TRANSPORT = (oc.ConnectionFailed, oc.TimeoutAfterSend, oc.HttpError, oc.MalformedAnswer)
+
+
+def _now_co() -> datetime:
+    return datetime.now(COLOMBIA_TZ).replace(microsecond=0)
+
+
+class InvoiceQueue:
+    """The queue of one company in one data directory."""
+
+    def __init__(
+        self,
+        store: Store,
+        company: Company,
+        settings: Settings,
+        *,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], datetime] = _now_co,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.company = company
+        self.settings = settings
+        self.policy = policy or RetryPolicy()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.folder = settings.data_dir / "companies" / company.nit
+        self.ledger = Ledger(self.folder / "ledger")
+
+    # -- adding and editing ------------------------------------------------------------------------
+    def _document_request(
+        self, data: dict[str, Any], number: int, prefix: str, resolution: Any, when: datetime
+    ) -> DocumentRequest:
+        """The request as the company sends it: its issuer, software, environment and number."""
+        company = self.company
+        if company.issuer is None or company.software is None:
+            raise QueueError(
+                f"La empresa {company.label} aún no tiene los datos del emisor y del software "
+                "(SoftwareID, PIN); complételos antes de facturar."
+            )
+        document = dict(data.get("document") or {})
+        document.update(number=number, prefix=prefix, issue_at=when.isoformat())
+        merged = {
+            "environment": 1 if company.environment == "produccion" else 2,
+            "issuer": company.issuer.model_dump(mode="json"),
+            "software": company.software.model_dump(mode="json"),
+            "document": document,
+        }
+        if resolution is not None:
+            merged["resolution"] = resolution.model_dump(mode="json")
+        if "signer_role" in data:
+            merged["signer_role"] = data["signer_role"]
+        try:
+            return DocumentRequest.model_validate(merged)
+        except ValidationError as exc:
+            raise QueueError(
+                "El documento no es válido:\n" + format_validation_error(exc)
+            ) from None
+
+    def add(self, data: dict[str, Any], *, draft: bool = False) -> AddResult:
+        """Validate a document (docs/invoice-json.md), allocate its number and record it.
+
+        The number, prefix, issuer, software and resolution come from the
+        company, not from the file: a number in the file is ignored with a
+        warning. With ``draft`` the document is kept without a number.
+        """
+        warnings: list[str] = []
+        document = data.get("document")
+        if not isinstance(document, dict):
+            raise QueueError("El JSON no tiene la sección «document» (vea docs/invoice-json.md).")
+        issuer = data.get("issuer")
+        file_nit = str(issuer.get("nit", "")) if isinstance(issuer, dict) else ""
+        if file_nit and file_nit != self.company.nit:
+            raise QueueError(
+                f"El documento es del emisor {file_nit} y la empresa elegida es "
+                f"{self.company.label}; elija la empresa con --company."
+            )
+        if document.get("number") is not None:
+            warnings.append(
+                f"Se ignoró el número {document.get('number')} del archivo: la cola asigna el "
+                "siguiente consecutivo de la resolución."
+            )
+        kind = str(document.get("kind", "invoice"))
+        if kind not in ("invoice", "credit_note", "debit_note"):
+            raise QueueError(f"Tipo de documento desconocido: {kind!r}.")
+        raw_prefix = document.get("prefix")
+        prefix = None if raw_prefix is None else str(raw_prefix)
+        when = self.clock()
+        with self.ledger.transaction() as ledger:
+            if draft:
+                doc_id = f"BORRADOR-{int(time.time() * 1000):x}{self.rng.randrange(1 << 16):04x}"
+                rec_prefix, number = prefix or "", None
+                # A draft is validated with a provisional number: errors show now, not later.
+                probe = numbering.next_number(
+                    self.store, ledger, self.company.nit, kind=kind, prefix=prefix, on=when.date()
+                )
+                request = self._document_request(
+                    data, probe.number, probe.prefix, probe.resolution, when
+                )
+            else:
+                alloc = numbering.next_number(
+                    self.store, ledger, self.company.nit, kind=kind, prefix=prefix, on=when.date()
+                )
+                request = self._document_request(
+                    data, alloc.number, alloc.prefix, alloc.resolution, when
+                )
+                doc_id, rec_prefix, number = alloc.doc_id, alloc.prefix, alloc.number
+                if doc_id in ledger.docs:
+                    raise QueueError(f"El número {doc_id} ya está en la cola.")  # never reached
+            doc = request.document
+            reference = None
+            billing = getattr(doc, "billing_reference", None)
+            if billing is not None:
+                reference = billing.number
+            payload = request.model_dump(mode="json")
+            ref = ledger.store_request(doc_id, payload)
+            ledger.append(
+                "added",
+                doc_id,
+                number=number,
+                prefix=rec_prefix,
+                type=_type_code(request),
+                kind=kind,
+                state=DRAFT if draft else READY,
+                issue_date=doc.issue_at.date().isoformat(),
+                reference=reference,
+                req=list(ref),
+            )
+        warnings.extend(request.warnings())
+        rec = self.ledger.get(doc_id)
+        assert rec is not None
+        return AddResult(rec, tuple(warnings))
+
+    def promote(self, doc_id: str) -> DocRecord:
+        """Give a draft its number: it becomes ``ready`` (a new id, ``prefix + number``)."""
+        rec = self._require(doc_id)
+        if rec.state != DRAFT:
+            raise QueueError(f"{rec.doc_id} no es un borrador ({STATE_LABELS[rec.state]}).")
+        data = self.ledger.request(rec)
+        result = self.add(data)
+        self.void(rec.doc_id, f"borrador numerado como {result.record.doc_id}", _draft_ok=True)
+        return result.record
+
+    def correct(self, doc_id: str, data: dict[str, Any]) -> DocRecord:
+        """Replace a rejected (or not yet sent) document's content, keeping its number."""
+        with self.ledger.transaction() as ledger:
+            rec = self._require(doc_id)
+            if rec.state not in (REJECTED, READY, RETRYABLE, DRAFT):
+                raise QueueError(
+                    f"{rec.doc_id} está {STATE_LABELS[rec.state]}: solo se corrige un documento "
+                    "rechazado o aún no enviado."
+                )
+            if rec.number is None:
+                raise QueueError(f"{rec.doc_id} es un borrador: numérelo primero.")
+            when = self.clock()
+            kind = rec.kind
+            resolution = None
+            if kind == "invoice":
+                matching = [
+                    r
+                    for r in self.store.resolutions(self.company.nit, rec.prefix)
+                    if r.contains(rec.number)
+                ]
+                resolution = matching[0] if matching else None
+            request = self._document_request(data, rec.number, rec.prefix, resolution, when)
+            ref = ledger.store_request(rec.doc_id, request.model_dump(mode="json"))
+            billing = getattr(request.document, "billing_reference", None)
+            ledger.append(
+                "corrected",
+                rec.doc_id,
+                state=READY,
+                req=list(ref),
+                reference=billing.number if billing else None,
+                message="Corregido; se firmará de nuevo con el mismo número.",
+                next_at=None,
+            )
+        return self._require(doc_id)
+
+    def void(self, doc_id: str, reason: str, *, _draft_ok: bool = False) -> DocRecord:
+        """Record that a document's number will not be used for a sale, with the reason."""
+        reason = reason.strip()
+        if not reason:
+            raise QueueError("Indique el motivo de la anulación (--reason).")
+        with self.ledger.transaction() as ledger:
+            rec = self._require(doc_id)
+            if rec.state in (ACCEPTED, ACCEPTED_WITH_NOTICES):
+                raise QueueError(
+                    f"{rec.doc_id} ya fue aceptado por la DIAN: no se anula; emita una nota "
+                    "crédito."
+                )
+            if rec.state in (SENDING, NEEDS_RECONCILE):
+                raise QueueError(
+                    f"{rec.doc_id} pudo llegar a la DIAN ({STATE_LABELS[rec.state]}): concílielo "
+                    "primero (`fe-tui queue reconcile`)."
+                )
+            if rec.state == VOID:
+                raise QueueError(f"{rec.doc_id} ya está anulado.")
+            ledger.append("void", rec.doc_id, state=VOID, void_reason=reason, message=reason)
+        return self._require(doc_id)
+
+    def retry(self, doc_id: str) -> DocRecord:
+        """Put a retryable, rejected or reconcile-pending document back to work now."""
+        with self.ledger.transaction() as ledger:
+            rec = self._require(doc_id)
+            if rec.state == REJECTED:
+                target = READY
+            elif rec.state in (RETRYABLE, NEEDS_RECONCILE):
+                target = rec.state
+            else:
+                raise QueueError(
+                    f"{rec.doc_id} está {STATE_LABELS[rec.state]}: no hay nada que reintentar."
+                )
+            ledger.append(
+                "retry", rec.doc_id, state=target, next_at=None, message="Reintento pedido."
+            )
+        return self._require(doc_id)
+
+    # -- reading -----------------------------------------------------------------------------------
+    def _require(self, doc_id: str) -> DocRecord:
+        rec = self.ledger.find(doc_id)
+        if rec is None:
+            raise QueueError(f"No hay un documento {doc_id!r} en la cola de {self.company.label}.")
+        return rec
+
+    def list(self, state: str | None = None, prefix: str | None = None) -> list[DocRecord]:
+        """Documents (of one state or prefix), oldest first."""
+        self.ledger.refresh()
+        if state is not None and state not in STATES:
+            raise QueueError(f"Estado desconocido: {state!r}. Use uno de: {', '.join(STATES)}.")
+        return [
+            r
+            for r in self.ledger.docs.values()
+            if (state is None or r.state == state) and (prefix is None or r.prefix == prefix)
+        ]
+
+    def show(self, doc_id: str) -> dict[str, Any]:
+        """One document: its record, request and history."""
+        self.ledger.refresh()
+        rec = self._require(doc_id)
+        return {**rec.to_dict(), "history": self.ledger.history(rec.doc_id)}
+
+    def counts(self) -> dict[str, int]:
+        """Documents per state."""
+        self.ledger.refresh()
+        return self.ledger.counts()
+
+    # -- running -----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _run_lock(self) -> Iterator[None]:
+        path = self.folder / ".run.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise QueueError(
+                    f"Otra ejecución de la cola de {self.company.label} está en curso (otra "
+                    "terminal o la consola); espere a que termine."
+                ) from None
+            yield
+        finally:
+            os.close(fd)
+
+    async def run(
+        self,
+        sender: Sender,
+        certificate: LoadedCertificate,
+        *,
+        concurrency: int | None = None,
+        progress: Callable[[QueueProgress], None] | None = None,
+        test_set_id: str | None = None,
+    ) -> RunSummary:
+        """Work until nothing is left to do now: reconcile, build, sign, send, record.
+
+        Documents that still fail after ``policy.max_attempts`` stay
+        ``retryable`` (or ``needs_reconcile``) with their last message, for a
+        later run or ``queue retry``.
+        """
+        with self._run_lock():
+            runner = _Runner(
+                self,
+                sender,
+                certificate,
+                concurrency or self.settings.concurrency,
+                progress,
+                test_set_id,
+            )
+            return await runner.run()
+
+    async def reconcile(self, sender: Sender, certificate: LoadedCertificate) -> RunSummary:
+        """Ask DIAN about every document that may have reached it, without sending anything."""
+        with self._run_lock():
+            runner = _Runner(self, sender, certificate, self.settings.concurrency, None, None)
+            return await runner.run(reconcile_only=True)
+
+
+def _type_code(request: DocumentRequest) -> str:
+    doc = request.document
+    if isinstance(doc, Invoice):
+        return doc.type_code
+    return "91" if doc.kind == "credit_note" else "92"
+
+
+class _Runner:
+    """One run of the queue (internal; see :meth:`InvoiceQueue.run`)."""
+
+    def __init__(
+        self,
+        queue: InvoiceQueue,
+        sender: Sender,
+        certificate: LoadedCertificate,
+        concurrency: int,
+        progress: Callable[[QueueProgress], None] | None,
+        test_set_id: str | None,
+    ) -> None:
+        self.q = queue
+        self.ledger = queue.ledger
+        self.sender = sender
+        self.cert = certificate
+        self.concurrency = max(1, concurrency)
+        self.progress = progress
+        self.test_set_id = test_set_id
+        self.breaker = CircuitBreaker(queue.policy.breaker_threshold, queue.policy.breaker_cooldown)
+        self.tries: dict[str, int] = {}
+        self.given_up: set[str] = set()
+        self.in_flight: set[str] = set()
+        self.done = 0
+        self.total = 0
+        self.started = time.monotonic()
+        self.summary = RunSummary()
+        self._lock = asyncio.Lock()
+
+    # Ledger writes fsync: they run in a thread so the event loop never waits on the disk.
+    async def _record(self, event: str, doc_id: str, **data: Any) -> None:
+        def write() -> None:
+            with self.ledger.transaction() as ledger:
+                ledger.append(event, doc_id, **data)
+
+        async with self._lock:
+            await asyncio.to_thread(write)
+
+    def _due(self, reconcile_only: bool) -> list[DocRecord]:
+        now = time.time()
+        due = []
+        for rec in self.ledger.docs.values():
+            if rec.state not in ACTIVE or rec.doc_id in self.in_flight:
+                continue
+            if rec.doc_id in self.given_up:
+                continue
+            if reconcile_only and rec.state not in (SIGNED, SENDING, NEEDS_RECONCILE):
+                continue
+            if rec.next_attempt_at is not None and rec.next_attempt_at > now:
+                continue
+            if rec.kind != "invoice" and rec.reference and not self._reference_ready(rec):
+                continue
+            due.append(rec)
+        return due
+
+    def _waiting(self, reconcile_only: bool) -> float | None:
+        """Seconds until the next backed-off document is due (``None``: nothing waits)."""
+        now = time.time()
+        times = [
+            rec.next_attempt_at
+            for rec in self.ledger.docs.values()
+            if rec.state in ACTIVE
+            and rec.doc_id not in self.given_up
+            and rec.next_attempt_at is not None
+            and (not reconcile_only or rec.state in (SIGNED, SENDING, NEEDS_RECONCILE))
+        ]
+        return max(0.0, min(times) - now) if times else None
+
+    def _reference_ready(self, rec: DocRecord) -> bool:
+        ref = self.ledger.get(rec.reference or "")
+        # An invoice outside this queue (issued elsewhere) does not hold the note back.
+        return ref is None or ref.state in (ACCEPTED, ACCEPTED_WITH_NOTICES)
+
+    def _emit(self) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.monotonic() - self.started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = max(0, self.total - self.done)
+        eta = left / rate if rate > 0 else None
+        self.progress(
+            QueueProgress(self.ledger.counts(), self.done, self.total, elapsed, rate, eta)
+        )
+
+    async def run(self, *, reconcile_only: bool = False) -> RunSummary:
+        await asyncio.to_thread(self.ledger.refresh)
+        # Start-up: whatever was signed or on its way when the last run stopped is
+        # ambiguous until DIAN is asked.
+        for rec in list(self.ledger.docs.values()):
+            if rec.state in (SIGNED, SENDING):
+                await self._record(
+                    "state",
+                    rec.doc_id,
+                    state=NEEDS_RECONCILE,
+                    next_at=None,
+                    message="La ejecución anterior se interrumpió; se consulta a la DIAN antes "
+                    "de reenviar.",
+                )
+        self.total = len(self._due(reconcile_only)) + sum(
+            1
+            for r in self.ledger.docs.values()
+            if r.state in ACTIVE and r.next_attempt_at is not None
+        )
+        self._emit()
+        work: asyncio.Queue[DocRecord | None] = asyncio.Queue()
+        workers = [asyncio.create_task(self._worker(work)) for _ in range(self.concurrency)]
+        try:
+            while True:
+                due = self._due(reconcile_only)
+                now = time.monotonic()
+                if due and not self.breaker.allow(now):
+                    await asyncio.sleep(min(self.breaker.wait_time(now), 1.0))
+                    continue
+                for rec in due[: self.concurrency * 4 - len(self.in_flight)]:
+                    self.in_flight.add(rec.doc_id)
+                    work.put_nowait(rec)
+                if self.in_flight:
+                    await asyncio.sleep(0.005)
+                    continue
+                if due:
+                    continue
+                wait = self._waiting(reconcile_only)
+                if wait is None:
+                    break
+                await asyncio.sleep(min(wait, 1.0))
+        finally:
+            for _ in workers:
+                work.put_nowait(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+        self.summary.counts = self.ledger.counts()
+        self.summary.elapsed = time.monotonic() - self.started
+        self._emit()
+        return self.summary
+
+    async def _worker(self, work: asyncio.Queue[DocRecord | None]) -> None:
+        while True:
+            rec = await work.get()
+            if rec is None:
+                return
+            try:
+                if rec.state in (NEEDS_RECONCILE, SIGNED, SENDING):
+                    await self._reconcile(rec)
+                else:
+                    await self._send(rec)
+            except FeError as exc:
+                await self._fail(rec, exc.message)
+            finally:
+                self.in_flight.discard(rec.doc_id)
+
+    async def _fail(self, rec: DocRecord, message: str) -> None:
+        """A local problem (the document cannot be built or signed): visible, not retried."""
+        self.given_up.add(rec.doc_id)
+        self.done += 1
+        await self._record("state", rec.doc_id, state=RETRYABLE, next_at=None, message=message)
+        self._emit()
+
+    # -- one document ------------------------------------------------------------------------------
+    def _prepare(self, rec: DocRecord) -> tuple[bytes, str, str]:
+        """Build, sign (now, Colombian time) and return (xml, cufe, issue date). In a thread."""
+        data = self.ledger.request(rec)
+        if rec.kind != "invoice" and rec.reference:
+            data = self._with_reference(data, rec.reference)
+        request = DocumentRequest.model_validate(data)
+        request = documents.issued_now(request, self.q.clock())
+        try:
+            request = DocumentRequest.model_validate(request.model_dump(mode="json"))
+        except ValidationError as exc:
+            raise QueueError(
+                f"{rec.doc_id} no es válido hoy:\n" + format_validation_error(exc)
+            ) from None
+        built = documents.build(request)
+        signed = documents.sign_tree(built.document.root, self.cert, role=request.signer_role)
+        return signed, built.document.uuid, request.document.issue_at.date().isoformat()
+
+    def _with_reference(self, data: dict[str, Any], reference: str) -> dict[str, Any]:
+        ref = self.ledger.get(reference)
+        if ref is None or not ref.cufe:
+            return data
+        document = dict(data["document"])
+        billing = dict(document.get("billing_reference") or {})
+        billing.update(number=reference, uuid=ref.cufe, issue_date=ref.issue_date)
+        document["billing_reference"] = billing
+        return {**data, "document": document}
+
+    async def _send(self, rec: DocRecord) -> None:
+        if not self.breaker.allow(time.monotonic()):
+            return  # picked up again once the breaker lets requests through
+        xml, cufe, issue_date = await asyncio.to_thread(self._prepare, rec)
+        await self._record("state", rec.doc_id, state=SIGNED, cufe=cufe, issue_date=issue_date)
+        await self._record("state", rec.doc_id, state=SENDING, next_at=None)
+        result = await self.sender.submit(xml, test_set_id=self.test_set_id)
+        await self._settle(rec.doc_id, result.outcome, cufe)
+
+    async def _reconcile(self, rec: DocRecord) -> None:
+        if not rec.cufe:
+            await self._record(
+                "state",
+                rec.doc_id,
+                state=READY,
+                next_at=None,
+                message="Nunca se envió; se firmará y enviará.",
+            )
+            return
+        outcome = await self.sender.status(rec.cufe)
+        if isinstance(outcome, oc.NotFound):
+            await self._record(
+                "attempt",
+                rec.doc_id,
+                state=READY,
+                next_at=None,
+                outcome=_summary(outcome),
+                message="La DIAN no tiene este documento: se firmará de nuevo (mismo número) y "
+                "se enviará.",
+            )
+            return
+        await self._settle(rec.doc_id, outcome, rec.cufe, reconciling=True)
+
+    async def _settle(
+        self, doc_id: str, outcome: oc.Outcome, cufe: str, *, reconciling: bool = False
+    ) -> None:
+        """Turn an outcome into the document's next state (and a recorded attempt)."""
+        now = time.monotonic()
+        if isinstance(outcome, oc.BatchStatus):
+            items = [i for i in outcome.items if not isinstance(i, oc.TestSetStatus)]
+            if outcome.in_process or len(items) != 1:
+                pass  # no single verdict yet: reconciled by GetStatus later
+            else:
+                outcome = items[0]
+        if isinstance(outcome, oc.AlreadyProcessed):
+            # Regla 90: DIAN has it. Fetch the original result; never renumber. A "not
+            # found" right after means DIAN does not show it yet: ask again later.
+            outcome = await self.sender.status(outcome.existing_key or cufe)
+            reconciling = True
+        self.breaker.record(not isinstance(outcome, _TRANSPORT), now)
+        if self.breaker.opened_at == now:
+            self.summary.circuit_opened += 1
+        tries = self.tries[doc_id] = self.tries.get(doc_id, 0) + 1
+        data: dict[str, Any] = {"outcome": _summary(outcome), "message": outcome.message}
+        final = True
+        if isinstance(outcome, oc.Accepted):
+            state = ACCEPTED
+        elif isinstance(outcome, oc.AcceptedWithNotifications):
+            state = ACCEPTED_WITH_NOTICES
+        elif isinstance(outcome, oc.Rejected):
+            state = REJECTED
+        elif isinstance(outcome, oc.Failure) and outcome.sent is False:
+            state, final = RETRYABLE, False
+        elif isinstance(outcome, oc.NotFound) and not reconciling:
+            state, final = READY, False
+        else:
+            # Timeout after sending, lost answer, 5xx, SOAP fault, in process…: ask DIAN first.
+            state, final = NEEDS_RECONCILE, False
+        if not final:
+            if tries >= self.q.policy.max_attempts:
+                self.given_up.add(doc_id)
+                data["next_at"] = None
+                data["message"] = (
+                    f"{outcome.message} Se agotaron {tries} intentos en esta ejecución; "
+                    "`fe-tui queue retry` o una nueva ejecución lo retoman."
+                )
+                final = True
+            else:
+                data["next_at"] = time.time() + self.q.policy.delay(tries, self.q.rng)
+        else:
+            data["next_at"] = None
+        if final:
+            self.done += 1
+            self.summary.processed += 1
+        await self._record("attempt", doc_id, state=state, **data)
+        self._emit()
+
+
+def _summary(outcome: oc.Outcome) -> dict[str, Any]:
+    """The part of an outcome the ledger keeps (the journal keeps the raw answer)."""
+    data: dict[str, Any] = {
+        "kind": outcome.kind.value,
+        "operation": outcome.operation,
+        "sent": outcome.sent,
+    }
+    rules = getattr(outcome, "rules", None)
+    if rules:
+        data["rules"] = [{"code": r.code, "kind": r.kind, "text": r.dian_text} for r in rules]
+    return data
+
+
+def today_co() -> date:
+    """Today in Colombia."""
+    return _now_co().date()
+
+
+def queue_for(store: Store, settings: Settings, company_nit: str | None = None) -> InvoiceQueue:
+    """The queue of ``company_nit`` (or the current company)."""
+    return InvoiceQueue(store, store.require_company(company_nit), settings)
