@@ -712,4 +712,8 @@ def simulator(
 from fe_tui import cli_queue as _cli_queue  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # ``python -m fe_tui.cli``: run the importable module's group, on which the other
+    # command modules registered themselves (this file runs here as ``__main__``).
+    from fe_tui.cli import main as _main
+
+    _main()

@@ -36,9 +36,18 @@ def _xsd_dir() -> str:
     return str(resources.files("fe_tui") / "data" / "xsd")
 
 
-@cache
+#: Schemas are compiled once per process; two threads asking at once wait for one compile.
+_COMPILING = threading.Lock()
+
+
 def schema_for(root_name: str) -> etree.XMLSchema:
-    """The compiled schema of one UBL document type (cached per process)."""
+    """The compiled schema of one UBL document type (cached per process, thread-safe)."""
+    with _COMPILING:
+        return _compile(root_name)
+
+
+@cache
+def _compile(root_name: str) -> etree.XMLSchema:
     try:
         filename = _MAINDOC[root_name]
     except KeyError:
@@ -47,8 +56,13 @@ def schema_for(root_name: str) -> etree.XMLSchema:
     return etree.XMLSchema(tree)
 
 
-@cache
 def _sts_schema() -> etree.XMLSchema:
+    with _COMPILING:
+        return _compile_sts()
+
+
+@cache
+def _compile_sts() -> etree.XMLSchema:
     tree = etree.parse(f"{_xsd_dir()}/maindoc/DIAN_UBL_Structures.xsd")
     return etree.XMLSchema(tree)
 
