@@ -122,8 +122,11 @@ def test_probe_signature_failure_is_refused(monkeypatch: pytest.MonkeyPatch) -> 
         return real_sign(*args, **kw).replace(b"PRUEBAFIRMA1", b"PRUEBAFIRMA2")  # type: ignore[arg-type]
 
     monkeypatch.setattr(svc.xades, "sign", tampered)
-    with pytest.raises(SigningError, match="no verificó"):
+    with pytest.raises(SigningError, match="no verificó") as failure:
         svc.probe_signature(cand.loaded, NOW)
+    kept = cand.rejected(failure.value.message)
+    assert kept.state is CertificateState.REJECTED and "no verificó" in (kept.rejected_reason or "")
+    assert cand.record.state is CertificateState.ACTIVE  # the candidate itself is unchanged
 
 
 def test_install_switches_only_after_everything_passed() -> None:

@@ -204,8 +204,9 @@ async def test_doctor_report_with_unreachable_dian_and_expired_certificate(
         await doctor.probe_dian(SIM, signing_cert, transport=httpx.MockTransport(refuse)),
         doctor.queue_section(doctor.QueueCounts()),
     ]
-    report = doctor.DoctorReport(
-        company_nit=NIT, company_label=company().label, checked_at=NOW, sections=sections
-    )
+    report = doctor.build_report(NIT, company().label, NOW, list(reversed(sections)))
     assert report.exit_code == 1
+    assert [s.name for s in report.sections] == ["certificate", "dian", "queue"]
     assert [s.status for s in report.sections] == ["problem", "problem", "ok"]
+    with pytest.raises(ValueError):
+        doctor.build_report(NIT, "x", NOW, [sections[0], sections[0]])

@@ -820,7 +820,11 @@ def _automatic(
             "la empresa.",
         )
     if step is HabilitacionStep.SEND_TEST_SET:
-        if ts is not None and ts.test_set_id == company.test_set_id and ts.sent.total:
+        if (
+            ts is not None
+            and ts.test_set_id == company.test_set_id
+            and (ts.sent.total or ts.effective_status == "aceptado")
+        ):
             return True, "hecho", f"Enviados: {_counts_text(ts.sent)}."
         if company.issuer is None:
             return (

@@ -63,6 +63,12 @@ class Candidate:
     info: CertificateInfo
     record: CertificateRecord
 
+    def rejected(self, reason: str) -> CertificateRecord:
+        """The record to keep when the candidate fails later (e.g. its probe signature)."""
+        return self.record.model_copy(
+            update={"state": CertificateState.REJECTED, "rejected_reason": reason[:2000]}
+        )
+
 
 @dataclass(frozen=True)
 class ProbeResult:

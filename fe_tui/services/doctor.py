@@ -42,6 +42,7 @@ __all__ = [
     "DoctorReport",
     "DoctorSection",
     "QueueCounts",
+    "build_report",
     "certificate_section",
     "doctor_exit_code",
     "habilitacion_section",
@@ -101,6 +102,25 @@ def doctor_exit_code(reports: Sequence[DoctorReport]) -> int:
 
 def _worst(*statuses: SectionStatus) -> SectionStatus:
     return max(statuses, key=_RANK.__getitem__, default="ok")
+
+
+_ORDER: tuple[SectionName, ...] = ("certificate", "resolutions", "habilitacion", "dian", "queue")
+
+
+def build_report(
+    company_nit: str, company_label: str, checked_at: datetime, sections: Sequence[DoctorSection]
+) -> DoctorReport:
+    """The report with its sections in the documented order (one of each name at most)."""
+    names = [s.name for s in sections]
+    if len(set(names)) != len(names):
+        raise ValueError(f"repeated doctor sections: {names}")
+    ordered = sorted(sections, key=lambda s: _ORDER.index(s.name))
+    return DoctorReport(
+        company_nit=company_nit,
+        company_label=company_label,
+        checked_at=checked_at,
+        sections=ordered,
+    )
 
 
 # --- sections from models ---------------------------------------------------------------------
