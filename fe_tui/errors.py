@@ -24,7 +24,8 @@ Tree::
     │   ├── NoPrivateKeyError
     │   ├── KeyMismatchError
     │   ├── CertificateExpiredError
-    │   └── CertificateNotYetValidError
+    │   ├── CertificateNotYetValidError
+    │   └── WrongCompanyCertificateError
     ├── SigningError               the document cannot be signed as it is
     └── PackagingError             zip / file-name problems (limits, counters)
 """
@@ -111,6 +112,10 @@ class CertificateExpiredError(CertificateError):
 
 class CertificateNotYetValidError(CertificateError):
     """The certificate's validity has not started yet."""
+
+
+class WrongCompanyCertificateError(CertificateError):
+    """The certificate carries another company's NIT."""
 
 
 class SigningError(FeError):

@@ -278,7 +278,13 @@ async def test_duplicate_is_already_processed_with_the_original_key(
 
 
 def _bad_wss_signature(body: bytes) -> bytes:
-    return re.sub(rb"<ds:SignatureValue>.", b"<ds:SignatureValue>A", body, count=1)
+    # Change the first base64 character (to another one: "A" stays "A" 1 time in 64).
+    return re.sub(
+        rb"<ds:SignatureValue>(.)",
+        lambda m: b"<ds:SignatureValue>" + (b"B" if m.group(1) == b"A" else b"A"),
+        body,
+        count=1,
+    )
 
 
 def _stale_timestamp(body: bytes) -> bytes:
