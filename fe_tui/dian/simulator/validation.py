@@ -76,8 +76,6 @@ Kind = Literal["Rechazo", "Notificación"]
 LOCAL_TEXTS: dict[str, str] = {
     "ZE02/policy": "Política de firma inválida.",
     "AD04": "El valor de ProfileExecutionID no corresponde al ambiente de destino.",
-    "BG04a": "El documento referenciado no se encuentra registrado en la DIAN.",
-    "BG04b": "El documento referenciado pertenece a otro emisor.",
 }
 
 _PREFIX = {"Invoice": "F", "CreditNote": "C", "DebitNote": "D"}
