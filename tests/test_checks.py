@@ -303,7 +303,7 @@ def test_property_changing_one_amount_fires_its_rule(
 
 CODES = [
     ("FAJ26", SUPPLIER + "cac:PartyTaxScheme/cbc:TaxLevelCode", st.sampled_from(["O-99", "R-00", "X"])),
-    ("FAJ08", SUPPLIER + "cac:PhysicalLocation/cac:Address/cbc:ID", st.from_regex(r"9[0-9]{4}", fullmatch=True)),
+    ("FAJ08", SUPPLIER + "cac:PhysicalLocation/cac:Address/cbc:ID", st.from_regex(r"00[0-9]{3}", fullmatch=True)),
     ("FAN02", "cac:PaymentMeans/cbc:ID", st.sampled_from(["0", "3", "9", "X"])),
     ("FAD09e", "cbc:IssueDate", st.dates().map(lambda d: d.isoformat())),
 ]  # fmt: skip

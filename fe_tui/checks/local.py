@@ -15,7 +15,9 @@ rule for them (FAU02 → CAU02 / DAU02).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
@@ -44,14 +46,33 @@ def _dec(text: str | None) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+@functools.cache
+def _xpath(path: str) -> etree.XPath:
+    """A compiled XPath for an ElementPath-style relative path (compiled once)."""
+    return etree.XPath(path, namespaces=P)
+
+
+def _all(el: etree._Element, path: str) -> list[etree._Element]:
+    return _xpath(path)(el)  # type: ignore[return-value]
+
+
+def _first(el: etree._Element, path: str) -> etree._Element | None:
+    found = _all(el, path)
+    return found[0] if found else None
+
+
 def _num(el: etree._Element, path: str) -> Decimal | None:
-    found = el.find(path, P)
+    found = _first(el, path)
     return _dec(found.text) if found is not None and found.text else None
 
 
 def _txt(el: etree._Element, path: str) -> str | None:
-    found = el.find(path, P)
+    found = _first(el, path)
     return found.text.strip() if found is not None and found.text and found.text.strip() else None
+
+
+#: Amounts (elements with a currencyID) whose text starts with a minus sign.
+_NEGATIVE = etree.XPath("//*[@currencyID][starts-with(normalize-space(.), '-')]")
 
 
 def _close(a: Decimal, b: Decimal) -> bool:
@@ -62,15 +83,51 @@ def _sum(values: Iterable[Decimal | None]) -> Decimal:
     return sum((v for v in values if v is not None), Decimal(0))
 
 
+@dataclass(frozen=True)
+class _Sub:
+    """One cac:TaxSubtotal, read once."""
+
+    scheme: str | None
+    percent: Decimal | None
+    taxable: Decimal | None
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class _TaxTotal:
+    amount: Decimal | None
+    subtotals: list[_Sub]
+
+
+def _tax_totals(parent: etree._Element) -> list[_TaxTotal]:
+    return [
+        _TaxTotal(
+            _num(tt, "cbc:TaxAmount"),
+            [
+                _Sub(
+                    _txt(st, "cac:TaxCategory/cac:TaxScheme/cbc:ID"),
+                    _num(st, "cac:TaxCategory/cbc:Percent"),
+                    _num(st, "cbc:TaxableAmount"),
+                    _num(st, "cbc:TaxAmount"),
+                )
+                for st in _all(tt, "cac:TaxSubtotal")
+            ],
+        )
+        for tt in _all(parent, "cac:TaxTotal")
+    ]
+
+
 def run(out: Checked) -> None:
     """All registry-free rules on a document :func:`~fe_tui.checks.document.check_document` read."""
     root = out.root
     if root is None or out.root_name is None or out.facts is None:
         return
     name = out.root_name
-    lines = root.findall(f"cac:{_LINE[name]}", {**P, "cac": ns.CAC})
-    _totals(out, root, name, lines)
-    _taxes(out, root, name, lines)
+    lines = _all(root, f"cac:{_LINE[name]}")
+    header = _tax_totals(root)
+    per_line = [_tax_totals(line) for line in lines]
+    _totals(out, root, name, lines, header, per_line)
+    _taxes(out, name, header, per_line)
     _lines(out, root, name, lines)
     _negative_values(out, root, name)
     _code_lists(out, root, name)
@@ -78,9 +135,16 @@ def run(out: Checked) -> None:
     _due_date(out, root, name)
 
 
-def _totals(out: Checked, root: etree._Element, name: str, lines: list[etree._Element]) -> None:
+def _totals(
+    out: Checked,
+    root: etree._Element,
+    name: str,
+    lines: list[etree._Element],
+    header: list[_TaxTotal],
+    per_line: list[list[_TaxTotal]],
+) -> None:
     tag = "RequestedMonetaryTotal" if name == "DebitNote" else "LegalMonetaryTotal"
-    total = root.find(f"cac:{tag}", P)
+    total = _first(root, f"cac:{tag}")
     base = f"/{name}/cac:{tag}/cbc:"
     if total is None:
         for code in ("AU02", "AU04", "AU06", "AU14"):
@@ -104,32 +168,25 @@ def _totals(out: Checked, root: etree._Element, name: str, lines: list[etree._El
             xpath=base + "LineExtensionAmount",
             value=str(line_ext),
         )
-    header_taxes = root.findall("cac:TaxTotal", P)
     if exclusive is not None:
-        per_line = _sum(
-            max(
-                (_num(st, "cbc:TaxableAmount") or Decimal(0))
-                for st in line.findall("cac:TaxTotal/cac:TaxSubtotal", P)
-            )
-            for line in lines
-            if line.find("cac:TaxTotal/cac:TaxSubtotal", P) is not None
+        # A line taxed twice (IVA and INC) counts its base once (SPEC §2.8).
+        bases = _sum(
+            max((s.taxable or Decimal(0)) for s in subs)
+            for totals in per_line
+            if (subs := [s for tt in totals for s in tt.subtotals])
         )
-        header = [st for tt in header_taxes for st in tt.findall("cac:TaxSubtotal", P)]
-        all_bases = _sum(_num(st, "cbc:TaxableAmount") for st in header)
-        iva_bases = _sum(
-            _num(st, "cbc:TaxableAmount")
-            for st in header
-            if _txt(st, "cac:TaxCategory/cac:TaxScheme/cbc:ID") == "01"
-        )
-        accepted = [per_line, all_bases, iva_bases] if header or per_line else [Decimal(0)]
+        subs = [s for tt in header for s in tt.subtotals]
+        all_bases = _sum(s.taxable for s in subs)
+        iva_bases = _sum(s.taxable for s in subs if s.scheme == "01")
+        accepted = [bases, all_bases, iva_bases] if subs or bases else [Decimal(0)]
         out.check(
             out.code("AU04"),
             any(_close(exclusive, a) for a in accepted),
-            f"TaxExclusiveAmount {exclusive}; la suma de las bases gravables es {per_line}",
+            f"TaxExclusiveAmount {exclusive}; la suma de las bases gravables es {bases}",
             xpath=base + "TaxExclusiveAmount",
             value=str(exclusive),
         )
-    taxes = _sum(_num(tt, "cbc:TaxAmount") for tt in header_taxes)
+    taxes = _sum(tt.amount for tt in header)
     if inclusive is not None and line_ext is not None:
         out.check(
             out.code("AU06"),
@@ -151,18 +208,16 @@ def _totals(out: Checked, root: etree._Element, name: str, lines: list[etree._El
         )
 
 
-def _scheme(subtotal: etree._Element) -> str | None:
-    return _txt(subtotal, "cac:TaxCategory/cac:TaxScheme/cbc:ID")
-
-
-def _taxes(out: Checked, root: etree._Element, name: str, lines: list[etree._Element]) -> None:
-    header = root.findall("cac:TaxTotal", P)
-    header_schemes = {_scheme(st) for tt in header for st in tt.findall("cac:TaxSubtotal", P)}
+def _taxes(
+    out: Checked, name: str, header: list[_TaxTotal], per_line: list[list[_TaxTotal]]
+) -> None:
+    header_schemes = {s.scheme for tt in header for s in tt.subtotals}
     line_schemes = {
-        s
-        for line in lines
-        for st in line.findall("cac:TaxTotal/cac:TaxSubtotal", P)
-        if (s := _scheme(st)) is not None
+        s.scheme
+        for totals in per_line
+        for tt in totals
+        for s in tt.subtotals
+        if s.scheme is not None
     }
     missing = sorted(line_schemes - header_schemes)
     out.check(
@@ -174,22 +229,19 @@ def _taxes(out: Checked, root: etree._Element, name: str, lines: list[etree._Ele
     )
     for i, tt in enumerate(header, start=1):
         where = f"/{name}/cac:TaxTotal[{i}]"
-        subtotals = tt.findall("cac:TaxSubtotal", P)
-        amount = _num(tt, "cbc:TaxAmount")
-        parts = _sum(_num(st, "cbc:TaxAmount") for st in subtotals)
-        if amount is not None and subtotals:
+        parts = _sum(s.amount for s in tt.subtotals)
+        if tt.amount is not None and tt.subtotals:
             out.check(
                 out.code("AS02"),
-                _close(amount, parts),
-                f"TaxAmount {amount}; la suma de sus subtotales es {parts}",
+                _close(tt.amount, parts),
+                f"TaxAmount {tt.amount}; la suma de sus subtotales es {parts}",
                 xpath=where + "/cbc:TaxAmount",
-                value=str(amount),
+                value=str(tt.amount),
             )
         seen: dict[tuple[str | None, str], int] = {}
-        for st in subtotals:
-            percent = _num(st, "cac:TaxCategory/cbc:Percent")
-            if percent is not None:
-                rate = (_scheme(st), f"{percent.normalize():f}")
+        for sub in tt.subtotals:
+            if sub.percent is not None:
+                rate = (sub.scheme, f"{sub.percent.normalize():f}")
                 seen[rate] = seen.get(rate, 0) + 1
         repeated = [f"{s} {p}%" for (s, p), n in seen.items() if n > 1]
         out.check(
@@ -199,43 +251,39 @@ def _taxes(out: Checked, root: etree._Element, name: str, lines: list[etree._Ele
             xpath=where + "/cac:TaxSubtotal",
             value=", ".join(repeated) or None,
         )
-        for j, st in enumerate(subtotals, start=1):
-            _rate_check(out, st, "AS06", f"{where}/cac:TaxSubtotal[{j}]/cbc:TaxAmount")
-    for n, line in enumerate(lines, start=1):
-        for tt in line.findall("cac:TaxTotal", P):
+        for j, sub in enumerate(tt.subtotals, start=1):
+            _rate_check(out, sub, "AS06", f"{where}/cac:TaxSubtotal[{j}]/cbc:TaxAmount")
+    for n, totals in enumerate(per_line, start=1):
+        for tt in totals:
             where = f"/{name}/cac:{_LINE[name]}[{n}]/cac:TaxTotal"
-            subtotals = tt.findall("cac:TaxSubtotal", P)
-            amount = _num(tt, "cbc:TaxAmount")
-            parts = _sum(_num(st, "cbc:TaxAmount") for st in subtotals)
-            if amount is not None and subtotals:
+            parts = _sum(s.amount for s in tt.subtotals)
+            if tt.amount is not None and tt.subtotals:
                 out.check(
                     out.code("AX02"),
-                    _close(amount, parts),
-                    f"línea {n}: TaxAmount {amount}; la suma de sus subtotales es {parts}",
+                    _close(tt.amount, parts),
+                    f"línea {n}: TaxAmount {tt.amount}; la suma de sus subtotales es {parts}",
                     xpath=where + "/cbc:TaxAmount",
-                    value=str(amount),
+                    value=str(tt.amount),
                 )
-            for j, st in enumerate(subtotals, start=1):
-                _rate_check(out, st, "AX05", f"{where}/cac:TaxSubtotal[{j}]/cbc:TaxAmount", n)
+            for j, sub in enumerate(tt.subtotals, start=1):
+                _rate_check(out, sub, "AX05", f"{where}/cac:TaxSubtotal[{j}]/cbc:TaxAmount", n)
 
 
-def _rate_check(
-    out: Checked, subtotal: etree._Element, suffix: str, xpath: str, line: int | None = None
-) -> None:
+def _rate_check(out: Checked, sub: _Sub, suffix: str, xpath: str, line: int | None = None) -> None:
     """TaxAmount = TaxableAmount × Percent / 100 (percentage taxes only; per-unit ones skip)."""
-    percent = _num(subtotal, "cac:TaxCategory/cbc:Percent")
-    base = _num(subtotal, "cbc:TaxableAmount")
-    amount = _num(subtotal, "cbc:TaxAmount")
-    if percent is None or base is None or amount is None:
+    if sub.percent is None or sub.taxable is None or sub.amount is None:
         return
-    expected = base * percent / 100
+    expected = sub.taxable * sub.percent / 100
+    if _close(sub.amount, expected):
+        out.check(out.code(suffix), True)
+        return
     where = f"línea {line}: " if line is not None else ""
-    out.check(
+    out.fail(
         out.code(suffix),
-        _close(amount, expected),
-        f"{where}TaxAmount {amount}; {base} × {percent} % = {expected.quantize(Decimal('0.01'))}",
+        f"{where}TaxAmount {sub.amount}; {sub.taxable} × {sub.percent} % = "
+        f"{expected.quantize(Decimal('0.01'))}",
         xpath=xpath,
-        value=str(amount),
+        value=str(sub.amount),
     )
 
 
@@ -259,21 +307,22 @@ def _lines(out: Checked, root: etree._Element, name: str, lines: list[etree._Ele
             xpath=f"/{name}/cbc:LineCountNumeric",
             value=count,
         )
-    for n, line in enumerate(lines, start=1):
-        description = _txt(line, "cac:Item/cbc:Description")
-        out.check(
-            out.code("AZ02"),
-            description is not None,
-            f"la línea {n} no trae descripción del artículo",
-            xpath=f"/{name}/cac:{_LINE[name]}[{n}]/cac:Item/cbc:Description",
-        )
+    empty = [
+        n for n, line in enumerate(lines, start=1) if _txt(line, "cac:Item/cbc:Description") is None
+    ]
+    out.check(
+        out.code("AZ02"),
+        not empty,
+        f"las líneas {', '.join(map(str, empty))} no traen descripción del artículo",
+        xpath=f"/{name}/cac:{_LINE[name]}[{empty[0] if empty else 1}]/cac:Item/cbc:Description",
+    )
 
 
 def _negative_values(out: Checked, root: etree._Element, name: str) -> None:
     negative = [
         (el, value)
-        for el in root.iter(etree.Element)
-        if el.get("currencyID") is not None
+        for el in _NEGATIVE(root)  # type: ignore[union-attr]
+        if isinstance(el, etree._Element)
         and etree.QName(el).localname != "PayableRoundingAmount"
         and (value := _dec(el.text)) is not None
         and value < 0
@@ -298,13 +347,15 @@ def _list_check(
     *,
     split: bool = False,
 ) -> None:
-    for el in root.findall(path, P):
+    for el in _all(root, path):
         text = (el.text or "").strip()
         values = [v.strip() for v in text.split(";")] if split else [text]
         bad = [v for v in values if v not in allowed]
-        out.check(
+        if not bad:
+            out.check(code, True)
+            continue
+        out.fail(
             code,
-            not bad,
             f"{what} {', '.join(bad)} no está en la lista del anexo",
             xpath=f"/{etree.QName(root).localname}/{path}",
             value=text,
@@ -398,7 +449,7 @@ def _notes(out: Checked, root: etree._Element, name: str) -> None:
 def _due_date(out: Checked, root: etree._Element, name: str) -> None:
     if name != "Invoice":
         return
-    for pm in root.findall("cac:PaymentMeans", P):
+    for pm in _all(root, "cac:PaymentMeans"):
         if _txt(pm, "cbc:ID") != "2":
             continue
         due = _txt(pm, "cbc:PaymentDueDate") or _txt(root, "cbc:DueDate")

@@ -389,3 +389,20 @@ def search(text: str) -> list[Rule]:
         if query not in code and any(query in t for t in texts)
     ]
     return by_code + by_text
+
+
+def render(code: str, kind: str | None = None, text: str | None = None) -> RuleMessage:
+    """DIAN's message for ``code`` as it would be written, for any code.
+
+    ``text`` (a variant the caller knows) wins; then the catalogue entry, then the
+    invoice twin a note/event code mirrors (CAU02 → FAU02's text), then a neutral
+    "Validación no superada.". ``kind`` defaults to the rule's usual severity.
+    """
+    base = get(code) or mirror(code)
+    resolved: Kind = _kind(kind) if kind else (base.kind if base is not None else "Rechazo")
+    if text is None:
+        text = base.dian_text if base is not None and not base.placeholders else None
+    body = text or "Validación no superada."
+    return RuleMessage(
+        code=code, kind=resolved, text=body, raw=f"Regla: {code}, {resolved}: {body}"
+    )

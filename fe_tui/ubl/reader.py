@@ -21,6 +21,7 @@ no ``LegalMonetaryTotal`` (DIAN then hashes 0.00 amounts).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -70,11 +71,18 @@ class DocumentFacts:
         return self.document_type in PIN_DOCUMENT_TYPES
 
 
+@functools.cache
+def _compiled(path: str) -> etree.XPath:
+    # ElementPath re-parses a path on every find; the reader runs in every preflight.
+    return etree.XPath(path, namespaces=P)
+
+
 def _text(root: etree._Element, path: str) -> str | None:
-    found = root.find(path, P)
-    if found is None or found.text is None:
+    found = _compiled(path)(root)
+    first = found[0] if isinstance(found, list) and found else None
+    if not isinstance(first, etree._Element) or first.text is None:
         return None
-    return found.text.strip()
+    return first.text.strip()
 
 
 def _dec(value: str | None, what: str) -> Decimal:
@@ -193,7 +201,9 @@ _ID_PATHS = (
 def _party_ids(root: etree._Element, party: str) -> tuple[tuple[str, str], ...]:
     found: list[tuple[str, str]] = []
     for label, path in _ID_PATHS:
-        for el in root.findall(f"{party}/{path}", P):
+        for el in _compiled(f"{party}/{path}")(root):  # type: ignore[union-attr]
+            if not isinstance(el, etree._Element):
+                continue
             value = (el.text or "").strip()
             if value and value not in (v for _, v in found):
                 found.append((label, value))
