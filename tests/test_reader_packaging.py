@@ -134,9 +134,7 @@ def _set_uuid(root: etree._Element, value: str) -> None:
 
 def test_cufe_diagnosis_supplier_nit_from_party_legal_entity() -> None:
     root = builder.build(example_request("factura")).root
-    legal = _find(
-        root, "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID"
-    )
+    legal = _find(root, "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID")
     legal.text = "900373077"  # another software's PartyLegalEntity NIT
     facts = read_facts(root)
     _set_uuid(root, replace(facts.with_secret(PROD_KEY), supplier_id="900373077").digest())
