@@ -88,6 +88,7 @@ SUPPLIER = "cac:AccountingSupplierParty/cac:Party/"
 CUSTOMER = "cac:AccountingCustomerParty/cac:Party/"
 LMT = "cac:LegalMonetaryTotal/cbc:"
 LINE1 = "cac:InvoiceLine/"
+EXT = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/sts:DianExtensions/"
 #: (rule, document, tamper that must make it fail)
 REGISTRY_FREE: list[tuple[str, str, Tamper]] = [
     ("FAU02", "factura", add(LMT + "LineExtensionAmount")),
@@ -118,6 +119,15 @@ REGISTRY_FREE: list[tuple[str, str, Tamper]] = [
     ("IA04", "factura", lambda r: (remove("cac:PaymentMeans/cbc:PaymentDueDate")(r), remove("cbc:DueDate")(r))),
     ("CBF03a", "nota-credito", credit_note_annulment_without_reference),
     ("CBG02", "nota-credito", remove("cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID")),
+    ("FAD01", "factura", set_text("cbc:UBLVersionID", "UBL 2.0")),
+    ("FAD07", "factura", lambda r: one(r, "cbc:UUID").set("schemeID", "1")),
+    ("FAD08", "factura", lambda r: one(r, "cbc:UUID").set("schemeName", "CUFE-SHA256")),
+    ("CAD08", "nota-credito", lambda r: one(r, "cbc:UUID").set("schemeName", "CUFE-SHA384")),
+    ("FAD13", "factura", set_text("cbc:InvoiceTypeCode", "91")),
+    ("FAJ02", "factura", set_text("cac:AccountingSupplierParty/cbc:AdditionalAccountID", "3")),
+    ("FAK02", "factura", set_text("cac:AccountingCustomerParty/cbc:AdditionalAccountID", "9")),
+    ("FAB31", "factura", set_text(EXT + "sts:AuthorizationProvider/sts:AuthorizationProviderID", "800197269")),
+    ("FAB34", "factura", set_text(EXT + "sts:QRCode", "https://catalogo-vpfe-hab.dian.gov.co/document/searchqr?documentkey=otro")),
     ("FAD09e", "factura", set_text("cbc:IssueDate", "2020-01-01")),
     ("FAD06", "factura", set_text("cbc:UUID", "0" * 96)),
     ("ZE02", "factura", set_text("cbc:Note", "cambiado después de firmar")),

@@ -152,7 +152,7 @@ def _text(root: etree._Element, path: str) -> str | None:
     return found.text.strip() if found is not None and found.text else None
 
 
-def _dian_extensions(root: etree._Element) -> etree._Element | None:
+def dian_extensions(root: etree._Element) -> etree._Element | None:
     for uri in ns.STS_ALTERNATIVES:
         found = root.find(f".//{{{uri}}}DianExtensions")
         if found is not None:
@@ -173,7 +173,7 @@ def _sts(ext: etree._Element | None, *path: str) -> etree._Element | None:
     return node
 
 
-def _sts_text(ext: etree._Element | None, *path: str) -> str | None:
+def sts_text(ext: etree._Element | None, *path: str) -> str | None:
     node = _sts(ext, *path)
     return node.text.strip() if node is not None and node.text else None
 
@@ -229,7 +229,7 @@ def check_document(
             value=facts.environment,
         )
     _issuer(out, root, registry, facts)
-    ext = _dian_extensions(root)
+    ext = dian_extensions(root)
     _software(out, ext, registry, facts)
     if out.root_name == "Invoice":
         _numbering(out, ext, registry, facts)
@@ -327,7 +327,7 @@ def _software(
         for code in codes:
             out.cannot(code, "sin registro no se conocen el software ni su PIN")
         return
-    software_id = _sts_text(ext, "SoftwareProvider", "SoftwareID") or ""
+    software_id = sts_text(ext, "SoftwareProvider", "SoftwareID") or ""
     issuer_known = out.issuer is not None or registry.issuer(facts.components.supplier_id)
     software: Software | None
     if out.issuer is not None:
@@ -351,7 +351,7 @@ def _software(
     if software is None:
         return
     out.software = software
-    provider = _sts_text(ext, "SoftwareProvider", "ProviderID")
+    provider = sts_text(ext, "SoftwareProvider", "ProviderID")
     out.check(
         codes[1],
         provider is None or provider == software.provider_nit,
@@ -359,7 +359,7 @@ def _software(
         xpath=base + "sts:SoftwareProvider/sts:ProviderID",
         value=provider,
     )
-    declared = (_sts_text(ext, "SoftwareSecurityCode") or "").lower()
+    declared = (sts_text(ext, "SoftwareSecurityCode") or "").lower()
     expected = software_security_code(software.software_id, software.pin, facts.document_id)
     out.check(
         codes[2],
@@ -403,8 +403,8 @@ def _numbering(
             out.cannot(code, why)
         return
     control = f"/{out.root_name}/{EXTENSIONS}sts:InvoiceControl/"
-    authorization = _sts_text(ext, "InvoiceControl", "InvoiceAuthorization")
-    prefix = _sts_text(ext, "InvoiceControl", "AuthorizedInvoices", "Prefix") or ""
+    authorization = sts_text(ext, "InvoiceControl", "InvoiceAuthorization")
+    prefix = sts_text(ext, "InvoiceControl", "AuthorizedInvoices", "Prefix") or ""
     ranges = [r for r in out.issuer.ranges if r.number == authorization]
     chosen = next((r for r in ranges if r.prefix == prefix), ranges[0] if ranges else None)
     out.check(
@@ -425,22 +425,22 @@ def _numbering(
         f"prefijo {prefix!r}; el rango tiene {chosen.prefix!r}",
         value=prefix,
     )
-    start_from = _sts_text(ext, "InvoiceControl", "AuthorizedInvoices", "From")
+    start_from = sts_text(ext, "InvoiceControl", "AuthorizedInvoices", "From")
     out.check(
         "FAB11b",
         start_from == str(chosen.from_number),
         f"From {start_from}; el rango empieza en {chosen.from_number}",
         value=start_from,
     )
-    end_to = _sts_text(ext, "InvoiceControl", "AuthorizedInvoices", "To")
+    end_to = sts_text(ext, "InvoiceControl", "AuthorizedInvoices", "To")
     out.check(
         "FAB12b",
         end_to == str(chosen.to_number),
         f"To {end_to}; el rango termina en {chosen.to_number}",
         value=end_to,
     )
-    start = _date(_sts_text(ext, "InvoiceControl", "AuthorizationPeriod", "cbc:StartDate"))
-    end = _date(_sts_text(ext, "InvoiceControl", "AuthorizationPeriod", "cbc:EndDate"))
+    start = _date(sts_text(ext, "InvoiceControl", "AuthorizationPeriod", "cbc:StartDate"))
+    end = _date(sts_text(ext, "InvoiceControl", "AuthorizationPeriod", "cbc:EndDate"))
     issue = _date(facts.issue_date)
     out.check(
         "FAB07b",

@@ -16,6 +16,7 @@ rule for them (FAU02 → CAU02 / DAU02).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -23,8 +24,9 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from fe_tui import ns
-from fe_tui.checks.document import Checked
+from fe_tui.checks.document import Checked, dian_extensions, sts_text
 from fe_tui.domain import codelists
+from fe_tui.domain.colombia import DIAN_NIT
 
 TOLERANCE = Decimal("2.00")
 P = ns.XPATH
@@ -71,6 +73,7 @@ def _txt(el: etree._Element, path: str) -> str | None:
     return found.text.strip() if found is not None and found.text and found.text.strip() else None
 
 
+_KEY = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{96}(?![0-9a-fA-F])")
 #: Amounts (elements with a currencyID) whose text starts with a minus sign.
 _NEGATIVE = etree.XPath("//*[@currencyID][starts-with(normalize-space(.), '-')]")
 
@@ -126,6 +129,7 @@ def run(out: Checked) -> None:
     lines = _all(root, f"cac:{_LINE[name]}")
     header = _tax_totals(root)
     per_line = [_tax_totals(line) for line in lines]
+    _header(out, root, name)
     _totals(out, root, name, lines, header, per_line)
     _taxes(out, name, header, per_line)
     _lines(out, root, name, lines)
@@ -133,6 +137,78 @@ def run(out: Checked) -> None:
     _code_lists(out, root, name)
     _notes(out, root, name)
     _due_date(out, root, name)
+
+
+def _header(out: Checked, root: etree._Element, name: str) -> None:
+    """Fixed values of the header and the DIAN extension (FAD01/07/08/13, FAJ/FAK02, FAB31/34)."""
+    facts = out.facts
+    assert facts is not None
+    version = _txt(root, "cbc:UBLVersionID")
+    out.check(
+        out.code("AD01"),
+        version == "UBL 2.1",
+        f"UBLVersionID {version!r}; debe ser 'UBL 2.1'",
+        xpath=f"/{name}/cbc:UBLVersionID",
+        value=version,
+    )
+    uuid = _first(root, "cbc:UUID")
+    scheme_id = uuid.get("schemeID") if uuid is not None else None
+    if scheme_id is not None:
+        out.check(
+            out.code("AD07"),
+            scheme_id == facts.environment,
+            f"UUID/@schemeID {scheme_id}; ProfileExecutionID es {facts.environment}",
+            xpath=f"/{name}/cbc:UUID/@schemeID",
+            value=scheme_id,
+        )
+    scheme_name = uuid.get("schemeName") if uuid is not None else None
+    if scheme_name is not None:
+        wanted = "CUDE-SHA384" if facts.uses_pin else "CUFE-SHA384"
+        out.check(
+            out.code("AD08"),
+            scheme_name == wanted,
+            f"UUID/@schemeName {scheme_name}; debe ser {wanted}",
+            xpath=f"/{name}/cbc:UUID/@schemeName",
+            value=scheme_name,
+        )
+    if name == "Invoice":
+        type_code = _txt(root, "cbc:InvoiceTypeCode")
+        out.check(
+            "FAD13",
+            type_code in ("01", "02", "03", "04"),
+            f"InvoiceTypeCode {type_code}; una factura es 01, 02, 03 o 04",
+            xpath="/Invoice/cbc:InvoiceTypeCode",
+            value=type_code,
+        )
+    for letter, party in (("J", "AccountingSupplierParty"), ("K", "AccountingCustomerParty")):
+        account = _txt(root, f"cac:{party}/cbc:AdditionalAccountID")
+        if account is not None:
+            out.check(
+                out.code(f"A{letter}02"),
+                account in codelists.tipo_organizacion(),
+                f"AdditionalAccountID {account}; debe ser 1 (jurídica) o 2 (natural)",
+                xpath=f"/{name}/cac:{party}/cbc:AdditionalAccountID",
+                value=account,
+            )
+    ext = dian_extensions(root)
+    provider = sts_text(ext, "AuthorizationProvider", "AuthorizationProviderID")
+    if provider is not None:
+        out.check(
+            out.code("AB31"),
+            provider == DIAN_NIT,
+            f"AuthorizationProviderID {provider}; debe ser el NIT de la DIAN, {DIAN_NIT}",
+            value=provider,
+        )
+    qr = sts_text(ext, "QRCode")
+    if qr is not None:
+        # Real documents carry the URL or the annex 1.8 text block: both hold a CUFE/CUDE.
+        # Whether DIAN compares it with cbc:UUID is not confirmed, so only its form is checked.
+        out.check(
+            out.code("AB34"),
+            _KEY.search(qr) is not None,
+            "sts:QRCode no contiene un CUFE/CUDE (96 caracteres hexadecimales)",
+            value=qr[:120],
+        )
 
 
 def _totals(
