@@ -345,3 +345,55 @@ def test_checks_layer_imports_neither_dian_nor_services() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def _foreign_buyer(root: etree._Element) -> None:
+    address = one(root, CUSTOMER + "cac:PhysicalLocation/cac:Address")
+    one(address, "cbc:ID").text = "10001"
+    one(address, "cbc:CountrySubentityCode").text = "NY"
+    one(address, "cac:Country/cbc:IdentificationCode").text = "US"
+    registration = one(root, CUSTOMER + "cac:PartyTaxScheme/cac:RegistrationAddress")
+    one(registration, "cbc:ID").text = "10001"
+    one(registration, "cbc:CountrySubentityCode").text = "NY"
+    one(registration, "cac:Country/cbc:IdentificationCode").text = "US"
+
+
+def _prepaid_subtracted(root: etree._Element) -> None:
+    total = one(root, "cac:LegalMonetaryTotal")
+    payable = one(total, "cbc:PayableAmount")
+    prepaid = etree.Element(f"{{{ns.CBC}}}PrepaidAmount", currencyID="COP")
+    prepaid.text = "18060.00"
+    payable.addprevious(prepaid)
+    payable.text = str(Decimal(payable.text or "0") - Decimal("18060.00"))
+
+
+def _qr_text_block(root: etree._Element) -> None:
+    uuid = one(root, "cbc:UUID").text
+    one(root, EXT + "sts:QRCode").text = (
+        f"NumFac: SETP990000001\nFecFac: 2026-12-03\nNitFac: 900373076\nCUFE: {uuid}\n"
+        f"https://catalogo-vpfe-hab.dian.gov.co/document/searchqr?documentkey={uuid}"
+    )
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        _foreign_buyer,
+        _prepaid_subtracted,
+        _qr_text_block,
+        set_text(CUSTOMER + "cac:PartyTaxScheme/cbc:TaxLevelCode", "O-13; O-23"),
+        add(LINE1 + "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount", "0.01"),  # rounding slack
+        add(LMT + "LineExtensionAmount", "-0.01"),
+        remove(CUSTOMER + "cac:PhysicalLocation"),
+    ],
+    ids=["foreign-buyer", "prepaid-subtracted", "qr-text-block", "spaced-responsibilities",
+         "line-tax-rounding", "total-rounding", "buyer-without-physical-location"],
+)  # fmt: skip
+def test_shapes_other_software_writes_get_no_rechazo_from_the_local_rules(
+    signed: dict[str, bytes], shape: Tamper
+) -> None:
+    """DIAN accepts these forms; the local rules must not reject them (the signature aside)."""
+    report = preflight(tampered(signed["factura"], shape))
+    assert {f.code for f in report.rechazos} <= {"ZE02", "FAD06"}, [
+        f.to_dict() for f in report.rechazos
+    ]
