@@ -644,11 +644,11 @@ def simulator(
     """Simulador local del web service de la DIAN (doble de pruebas, no es la DIAN)."""
     from pydantic import ValidationError
 
-    from fe_tui.dian.simulator.config import SimulatorConfig, demo_config
-    from fe_tui.dian.simulator.server import serve
     from fe_tui.domain.models import format_validation_error
     from fe_tui.errors import InputError
     from fe_tui.fileio import read_input
+    from fe_tui.simulator.config import SimulatorConfig, demo_config
+    from fe_tui.simulator.server import serve
 
     config = demo_config()
     if config_path is not None:

@@ -18,8 +18,8 @@ from fe_tui.checks import PreflightReport, Registry, Status, preflight
 from fe_tui.checks.results import NOTIFICATIONS
 from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.dian import rules
-from fe_tui.dian.simulator import demo_config
 from fe_tui.services import documents
+from fe_tui.simulator import demo_config
 from tests.conftest import example_request
 
 P = {**ns.XPATH, "sts": ns.STS}

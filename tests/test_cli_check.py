@@ -134,7 +134,7 @@ def test_explain_no_verdict_and_bare_application_response(tmp_path: Path) -> Non
         )
     )
     assert run("dian", "explain", str(in_process))[0] == 3
-    from fe_tui.dian.simulator import appresponse
+    from fe_tui.simulator import appresponse
 
     for accepted, code in ((True, 0), (False, 1)):
         tree = appresponse.build(

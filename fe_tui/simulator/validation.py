@@ -26,9 +26,9 @@ from fe_tui.checks.engine import run as run_checks
 from fe_tui.checks.results import Finding
 from fe_tui.dian import rules
 from fe_tui.dian.messages import RuleMessage
-from fe_tui.dian.simulator.config import SimulatorConfig
-from fe_tui.dian.simulator.state import State
 from fe_tui.domain.models import Resolution
+from fe_tui.simulator.config import SimulatorConfig
+from fe_tui.simulator.state import State
 from fe_tui.ubl.reader import DocumentFacts
 
 __all__ = [
