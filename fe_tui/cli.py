@@ -679,11 +679,11 @@ def simulator(
     """Simulador local del web service de la DIAN (doble de pruebas, no es la DIAN)."""
     from pydantic import ValidationError
 
-    from fe_tui.dian.simulator.config import SimulatorConfig, demo_config
-    from fe_tui.dian.simulator.server import serve
     from fe_tui.domain.models import format_validation_error
     from fe_tui.errors import InputError
     from fe_tui.fileio import read_input
+    from fe_tui.simulator.config import SimulatorConfig, demo_config
+    from fe_tui.simulator.server import serve
 
     config = demo_config()
     if config_path is not None:
@@ -706,6 +706,110 @@ def simulator(
         click.echo(config.model_dump_json(indent=2))
         return
     serve(port=port, host=host, config=config)
+
+
+# -- check / dian explain (issue 13) ---------------------------------------------------------------
+@main.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    default=None,
+    metavar="CLAVE_O_PIN",
+    help="Clave técnica del rango (CUFE) o PIN del software (CUDE) para recalcular cbc:UUID.",
+)
+@json_option
+@handle_errors
+def check_command(file: Path, key: str | None, as_json: bool) -> None:
+    """Revisa un documento como lo haría la DIAN, antes de enviarlo.
+
+    XSD, firma, fechas, CUFE/CUDE (con --key, o la clave pública de habilitación),
+    totales, tributos, líneas, listas de códigos y referencias de notas. Sale con 0
+    si no hay Rechazo (puede listar Notificaciones), 1 con al menos un Rechazo, 2 si
+    el archivo no se puede leer. Las reglas que dependen del registro de la DIAN
+    (rango, software, NIT habilitado) se listan como no verificables aquí.
+    """
+    from fe_tui.services.checking import EXIT_UNREADABLE, check_file, describe
+
+    report = check_file(file, key=key)
+    code = EXIT_UNREADABLE if not report.readable else EXIT_OK if report.ok else EXIT_CHECK_FAILED
+    if as_json:
+        _emit_json(
+            {
+                **report.to_dict(),
+                "rechazos": [describe(f) for f in report.rechazos],
+                "notificaciones": [describe(f) for f in report.notificaciones],
+                "cannot_check": [describe(f) for f in report.cannot_check],
+            }
+        )
+        sys.exit(code)
+    facts = report.facts
+    if facts is not None:
+        click.echo(f"Documento {facts.document_id} (tipo {facts.document_type}) — {file.name}")
+    for finding in [*report.rechazos, *report.notificaciones]:
+        _print_finding(describe(finding))
+    if report.ok:
+        click.echo(
+            f"Sin rechazos: {len(report.passed)} verificaciones superadas"
+            + (
+                f", {len(report.notificaciones)} notificación(es)."
+                if report.notificaciones
+                else "."
+            )
+        )
+    else:
+        click.echo(f"{len(report.rechazos)} rechazo(s): la DIAN no aceptaría este documento.")
+    pending = sorted({f.code for f in report.cannot_check})
+    if pending:
+        click.echo(
+            f"No verificables aquí (faltan datos del registro o la clave): {', '.join(pending)}."
+        )
+    sys.exit(code)
+
+
+def _print_finding(item: dict[str, Any]) -> None:
+    click.echo(item["dian_message"])
+    if item["detail"]:
+        click.echo(f"    En el documento: {item['detail']}")
+    if item["explanation"]:
+        click.echo(f"    Qué revisa: {item['explanation']}")
+    if item["xpath"]:
+        click.echo(f"    Dónde: {item['xpath']}")
+    if item["value"]:
+        click.echo(f"    Valor: {item['value']}")
+    if item["fix"]:
+        click.echo(f"    Cómo corregir: {item['fix']}")
+
+
+@dian.command("explain")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@handle_errors
+def dian_explain(file: Path, as_json: bool) -> None:
+    """Explica una respuesta de la DIAN guardada (sobre SOAP de cualquier operación o
+    ApplicationResponse): veredicto, cada regla con su explicación y el estado del adjunto.
+
+    Sale con 0 aceptado, 1 rechazado, 2 archivo ilegible, 3 sin veredicto.
+    """
+    from fe_tui.services.checking import explain_file
+
+    answer = explain_file(file)
+    if as_json:
+        _emit_json({"ok": answer.verdict == "accepted", **answer.to_dict()})
+        sys.exit(answer.exit_code)
+    verdicts = {"accepted": "ACEPTADO", "rejected": "RECHAZADO", "no_verdict": "SIN VEREDICTO"}
+    click.echo(f"Respuesta de {answer.operation}: {verdicts[answer.verdict]}")
+    click.echo(answer.message)
+    for rule in answer.rules:
+        click.echo(f"  [{rule.kind or '—'}] {rule.code or 'sin código'}: {rule.dian_text}")
+        if rule.explanation:
+            click.echo(f"      Qué revisa: {rule.explanation}")
+        if rule.xpath:
+            click.echo(f"      Dónde: {rule.xpath}")
+        if rule.fix:
+            click.echo(f"      Cómo corregir: {rule.fix}")
+    for line in answer.attachments:
+        click.echo(f"Adjunto: {line}")
+    sys.exit(answer.exit_code)
 
 
 # The store and queue commands live in their own module and register themselves on ``main``.

@@ -12,8 +12,8 @@ from fe_tui import ns
 from fe_tui.cli import main
 from fe_tui.crypto import xades
 from fe_tui.crypto.certificates import LoadedCertificate
-from fe_tui.dian.simulator import appresponse
 from fe_tui.services import documents
+from fe_tui.simulator import appresponse
 from tests.conftest import example_request
 
 ATTACHED = "urn:oasis:names:specification:ubl:schema:xsd:AttachedDocument-2"

@@ -34,17 +34,17 @@ from fe_tui.crypto.verify import verify_document
 from fe_tui.dian import environments
 from fe_tui.dian import outcomes as oc
 from fe_tui.dian.client import DianClient
-from fe_tui.dian.simulator import Faults, Simulator, create_app, demo_config
-from fe_tui.dian.simulator.config import (
+from fe_tui.domain.models import COLOMBIA_TZ
+from fe_tui.services import dian_ops, documents
+from fe_tui.settings import Settings
+from fe_tui.simulator import Faults, Simulator, create_app, demo_config
+from fe_tui.simulator.config import (
     DEMO_ACQUIRER_EMAIL,
     DEMO_ACQUIRER_NAME,
     DEMO_SOFTWARE_ID,
     DEMO_TEST_SET_ID,
 )
-from fe_tui.dian.simulator.server import build_server
-from fe_tui.domain.models import COLOMBIA_TZ
-from fe_tui.services import dian_ops, documents
-from fe_tui.settings import Settings
+from fe_tui.simulator.server import build_server
 from fe_tui.store.counters import FileCounters
 from fe_tui.ubl import packaging
 from tests import certs

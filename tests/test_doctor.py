@@ -11,12 +11,12 @@ import pytest
 
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12
 from fe_tui.dian import environments
-from fe_tui.dian.simulator import create_app, demo_config
-from fe_tui.dian.simulator.config import DEMO_SOFTWARE_ID
 from fe_tui.domain import workflows as wf
 from fe_tui.domain.models import Resolution
 from fe_tui.services import doctor
 from fe_tui.services.resolutions import analyze_numbering
+from fe_tui.simulator import create_app, demo_config
+from fe_tui.simulator.config import DEMO_SOFTWARE_ID
 from tests import certs
 from tests.workflow_fixtures import NIT, NOW, company, record
 

@@ -39,3 +39,22 @@ def test_lxml_and_xmlsec_share_libxml2() -> None:
     from lxml import etree
 
     assert xmlsec.get_libxml_version() == etree.LIBXML_VERSION
+
+
+def test_dian_never_imports_the_simulator() -> None:
+    """The simulator (fe_tui/simulator) is an application beside dian/, never below it."""
+    import pkgutil
+    import subprocess
+    import sys
+
+    import fe_tui.dian
+
+    modules = [f"fe_tui.dian.{m.name}" for m in pkgutil.iter_modules(fe_tui.dian.__path__)]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(','.join(m for m in sys.modules if m.startswith('fe_tui.simulator')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"fe_tui.dian imports {out.stdout.strip()}"

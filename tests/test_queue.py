@@ -17,12 +17,12 @@ import httpx
 import pytest
 
 from fe_tui.crypto.certificates import LoadedCertificate
-from fe_tui.dian.simulator import Faults, Simulator, create_app
 from fe_tui.services import invoice_queue as iq
 from fe_tui.services.demo import DEMO_CERT_PASSWORD, create_demo_company
 from fe_tui.services.documents import load_certificate
 from fe_tui.services.sessions import open_company_session, simulator_config_for
 from fe_tui.settings import Settings
+from fe_tui.simulator import Faults, Simulator, create_app
 from fe_tui.store.db import Store
 from tests.conftest import EXAMPLES
 

@@ -117,3 +117,104 @@ def test_safe_parser_refuses_entities_and_size() -> None:
         xmlsafe.parse_bytes(b"<x>" + b"a" * 100 + b"</x>", max_bytes=50)
     root = xmlsafe.parse_bytes(b"<x>\r\n  <y/>\r\n</x>")
     assert root.text == "\n  "  # whitespace kept (signatures depend on it), CRLF normalised
+
+
+# -- alternative sources of each component (issue 13, issue 14 item 11) ---------------------------
+def _find(root: etree._Element, path: str) -> etree._Element:
+    from fe_tui import ns
+
+    found = root.find(path, ns.XPATH)
+    assert found is not None, path
+    return found
+
+
+def _set_uuid(root: etree._Element, value: str) -> None:
+    _find(root, "cbc:UUID").text = value
+
+
+def test_cufe_diagnosis_supplier_nit_from_party_legal_entity() -> None:
+    root = builder.build(example_request("factura")).root
+    legal = _find(root, "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID")
+    legal.text = "900373077"  # another software's PartyLegalEntity NIT
+    facts = read_facts(root)
+    _set_uuid(root, replace(facts.with_secret(PROD_KEY), supplier_id="900373077").digest())
+    check = diagnose_uuid(read_facts(root), PROD_KEY)
+    assert check.culprit == "NitFE"
+    assert "PartyLegalEntity/CompanyID" in (check.explanation or "")
+
+
+def test_cufe_diagnosis_iva_from_inclusive_minus_exclusive_without_tax_total() -> None:
+    root = builder.build(example_request("factura")).root
+    for tax_total in root.findall("{*}TaxTotal"):
+        root.remove(tax_total)
+    facts = read_facts(root)
+    assert facts.tax_inclusive is not None and facts.tax_exclusive is not None
+    iva = facts.tax_inclusive - facts.tax_exclusive
+    assert iva > 0 and facts.components.tax_01 == 0
+    _set_uuid(root, replace(facts.with_secret(PROD_KEY), tax_01=iva).digest())
+    check = diagnose_uuid(read_facts(root), PROD_KEY)
+    assert check.culprit == "ValImp1"
+    assert "TaxInclusiveAmount − TaxExclusiveAmount" in (check.explanation or "")
+    assert "no trae TaxTotal" in (check.explanation or "")
+
+
+def test_cufe_diagnosis_empty_uuid_says_there_is_no_cufe() -> None:
+    root = builder.build(example_request("factura")).root
+    _set_uuid(root, "")
+    check = diagnose_uuid(read_facts(root), PROD_KEY)
+    assert not check.matches and check.culprit == "UUID"
+    assert "no trae CUFE" in (check.explanation or "")
+
+
+def test_cufe_diagnosis_missing_legal_monetary_total_says_the_amounts_are_missing() -> None:
+    root = builder.build(example_request("factura")).root
+    facts = read_facts(root)
+    _set_uuid(root, facts.with_secret(PROD_KEY).digest())  # right key, real amounts
+    root.remove(_find(root, "cac:LegalMonetaryTotal"))
+    check = diagnose_uuid(read_facts(root), PROD_KEY)
+    assert check.culprit == "ValFac/ValTot"
+    assert "faltan los valores" in (check.explanation or "")
+    assert "ClTec" not in (check.explanation or "")
+
+
+@pytest.mark.parametrize(
+    ("written", "hashed"),
+    [
+        ("10:30:00.123-05:00", "10:30:00-05:00"),
+        ("10:30:00-05:00", "15:30:00Z"),
+        ("10:30:00", "10:30:00-05:00"),
+    ],
+    ids=["milliseconds", "utc", "offset-added"],
+)
+def test_cufe_diagnosis_other_time_forms(written: str, hashed: str) -> None:
+    root = builder.build(example_request("factura")).root
+    _find(root, "cbc:IssueTime").text = written
+    facts = read_facts(root)
+    _set_uuid(root, replace(facts.with_secret(PROD_KEY), issue_time=hashed).digest())
+    check = diagnose_uuid(read_facts(root), PROD_KEY)
+    assert check.culprit == "HorFac", check.explanation
+
+
+def test_cufe_diagnosis_names_two_components_when_it_takes_two() -> None:
+    root = builder.build(example_request("factura")).root
+    facts = read_facts(root)
+    c = facts.with_secret(PROD_KEY)
+    _set_uuid(root, replace(c, environment="1", issue_time=c.issue_time[:8]).digest())
+    check = diagnose_uuid(read_facts(root), PROD_KEY)
+    assert check.culprit is not None
+    assert set(check.culprit.split(" + ")) == {"HorFac", "TipoAmbiente"}
+
+
+def test_cli_cufe_without_legal_monetary_total(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from fe_tui.cli import main
+
+    root = builder.build(example_request("factura")).root
+    _set_uuid(root, read_facts(root).with_secret(PROD_KEY).digest())
+    root.remove(_find(root, "cac:LegalMonetaryTotal"))
+    path = tmp_path / "f.xml"
+    path.write_bytes(etree.tostring(root))
+    result = CliRunner().invoke(main, ["cufe", str(path), "--key", PROD_KEY])
+    assert result.exit_code != 0
+    assert "Componente: ValFac/ValTot" in result.output and "faltan los valores" in result.output

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12
 from fe_tui.crypto.verify import verify_document
 from fe_tui.dian import messages, soap
-from fe_tui.dian.simulator import create_app, demo_config
 from fe_tui.errors import FeError
 from fe_tui.services import documents
+from fe_tui.simulator import create_app, demo_config
 from fe_tui.ubl import packaging
 from tests import certs
 from tests.conftest import example_request

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -39,12 +41,13 @@ UNCONFIRMED = {
     "FAJ47", "FAK47", "FAU08", "AC38b", "AA08d", "AA09",
     "FAD05b", "FAD05c", "FAB05a", "FAB07a", "FAB11", "FAB12",
 }  # fmt: skip
-# Literal DIAN texts SPEC quotes.
+# Literal DIAN texts SPEC quotes, DIAN's validator writes and real answers carry.
 LITERAL = {
     "90": "Documento con CUFE '{key}' procesado anteriormente.",
     "ZB01": "Fallo en el esquema XML del archivo",
     "ZE02": "Valor de la firma inválido.",
-    "FAB27b": "Huella no corresponde a un software autorizado",
+    "FAB27b": "Huella no corresponde a un software autorizado para este OFE.",
+    "FAD06": "Valor del CUFE no está calculado correctamente.",
     "FAS01b": "Tributo IVA (01), INC (04) informado no coincide, revisar Porcentaje, Nombre y ID.",
 }
 ROOT_DOCUMENTS = {
@@ -129,7 +132,9 @@ def test_literal_texts_are_spec_quotes_and_the_rest_say_so() -> None:
         assert cat[code].dian_text == text
         assert cat[code].dian_text_literal is True
     literal = {r.code for r in cat.values() if r.dian_text_literal}
-    assert literal == set(LITERAL)
+    assert set(LITERAL) <= literal
+    for code in literal:  # a literal text names where it was read
+        assert cat[code].source.strip(), code
 
 
 def test_usual_severity() -> None:
@@ -208,6 +213,7 @@ def test_explain_keeps_dian_literal_text_and_adds_the_explanation() -> None:
         xpath="/Invoice/cbc:IssueDate",
         fix=rules.catalogue()["FAD09e"].fix,
         confirmed=True,
+        family="Factura electrónica · datos básicos del encabezado (ID, UUID, fechas, tipo)",
     )
 
 
@@ -337,3 +343,93 @@ def test_search_by_literal_dian_text_and_code() -> None:
 def test_search_misses_and_empty_query() -> None:
     assert rules.search("zzz-no-existe") == []
     assert len(rules.search("")) == len(rules.catalogue())
+
+
+# -- coverage over the repository's fixtures ------------------------------------------------------
+FIXTURES = Path(__file__).parent / "data"
+_REGLA = re.compile(r"Regla:\s*([A-Za-z0-9]+)\s*,\s*(Rechazo|Notificaci[oó]n)\s*:\s*([^<]*)", re.S)
+
+
+def _fixture_rules() -> list[tuple[str, str, str, str]]:
+    found = []
+    for path in sorted(FIXTURES.rglob("*")):
+        if path.is_file() and path.suffix in {".xml", ".json", ".txt"}:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found += [(path.name, m[0], m[1], m[2]) for m in _REGLA.findall(text)]
+    return found
+
+
+def test_fixtures_carry_rules() -> None:
+    assert len({code for _, code, _, _ in _fixture_rules()}) >= 20
+
+
+def test_every_rule_code_in_the_fixtures_has_an_entry() -> None:
+    missing = sorted({code for _, code, _, _ in _fixture_rules() if rules.get(code) is None})
+    assert missing == []
+
+
+def test_literal_flags_match_the_texts_of_real_answers() -> None:
+    for name, code, _, text in _fixture_rules():
+        rule = rules.get(code)
+        assert rule is not None
+        if rule.dian_text_literal:
+            assert rules.matches_literal(rule, text), (name, code, text)
+
+
+def test_fab27b_and_fad06_are_literal_with_dian_s_full_text() -> None:
+    fab27b, fad06 = rules.get("FAB27b"), rules.get("FAD06")
+    assert fab27b is not None and fad06 is not None
+    assert fab27b.dian_text_literal and fad06.dian_text_literal
+    assert rules.matches_literal(
+        fab27b, "Huella no corresponde a un software\n      autorizado para este OFE.  "
+    )
+    assert not rules.matches_literal(fab27b, "Huella no corresponde a un software autorizado")
+
+
+def test_matches_literal_fills_placeholders() -> None:
+    rule = rules.get("90")
+    assert rule is not None
+    assert rules.matches_literal(rule, "Documento con CUFE 'abc' procesado anteriormente.")
+    assert not rules.matches_literal(rule, "Documento procesado anteriormente.")
+
+
+def test_explain_normalises_whitespace() -> None:
+    raw = "Regla: FAD06,\n   Rechazo:\n   Valor del CUFE no está\n   calculado correctamente.\n"
+    explained = rules.explain(RuleMessage.parse(raw))
+    assert explained.dian_text == "Valor del CUFE no está calculado correctamente."
+
+
+def test_issue_rules_are_explained() -> None:
+    for code in ("FAJ08", "FAJ28", "FAJ40", "FAK08", "FAS02", "FAB31", "FAB34", "FAN02"):
+        explained = rules.explain(RuleMessage.parse(f"Regla: {code}, Rechazo: x"))
+        assert explained.known and explained.explanation and explained.xpath, code
+
+
+@pytest.mark.parametrize(
+    ("code", "base", "root"),
+    [
+        ("CAJ24", "FAJ24", "/CreditNote/"),
+        ("DAJ24", "FAJ24", "/DebitNote/"),
+        ("AAJ24", "FAJ24", "/ApplicationResponse/"),
+        ("DBG04a", "CBG04a", "/DebitNote/"),
+        ("CAX05", "FAX05", "/CreditNote/cac:CreditNoteLine/"),
+    ],
+)
+def test_note_and_event_variants_are_explained_from_their_invoice_rule(
+    code: str, base: str, root: str
+) -> None:
+    explained = rules.explain(RuleMessage.parse(f"Regla: {code}, Rechazo: Texto."))
+    assert not explained.known and explained.derived_from == base
+    assert explained.explanation and base in explained.explanation
+    assert explained.xpath and explained.xpath.startswith(root)
+    assert explained.fix
+
+
+def test_unknown_code_is_explained_from_its_family() -> None:
+    explained = rules.explain(RuleMessage.parse("Regla: FAJ99, Rechazo: Texto nuevo."))
+    assert not explained.known and explained.derived_from is None
+    assert explained.family == "Factura electrónica · emisor (cac:AccountingSupplierParty)"
+    assert explained.explanation and "no catalogada" in explained.explanation
+    assert rules.family("ZD99") == "Transversal · certificado digital de la firma"
+    assert rules.family("89") == "código de estado del servicio web de la DIAN"
+    assert rules.family("XYZ99") is None

@@ -30,13 +30,13 @@ from fe_tui.cli import main, settings_from_context
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12
 from fe_tui.dian import environments, messages, soap
 from fe_tui.dian import outcomes as oc
-from fe_tui.dian.simulator import Simulator, create_app, demo_config
-from fe_tui.dian.simulator.server import build_server
 from fe_tui.domain.models import COLOMBIA_TZ
 from fe_tui.errors import CertificateExpiredError, InputError
 from fe_tui.services import dian_ops
 from fe_tui.services.dian_ops import DianSession, open_session
 from fe_tui.settings import Settings
+from fe_tui.simulator import Simulator, create_app, demo_config
+from fe_tui.simulator.server import build_server
 from fe_tui.store.counters import FileCounters
 from fe_tui.store.journal import Journal, JournalEvent, must_ask_first
 from tests import certs
@@ -418,7 +418,7 @@ async def test_an_expired_certificate_opens_no_session_and_spends_nothing(
 async def test_test_set_waits_for_the_batch_and_journals_the_verdict(
     session: DianSession, wire: Wire, signing_cert: LoadedCertificate
 ) -> None:
-    from fe_tui.dian.simulator.config import DEMO_TEST_SET_ID
+    from fe_tui.simulator.config import DEMO_TEST_SET_ID
 
     session.poll_interval = 0.01
     xml, key = sign(invoice(990002013), signing_cert)
@@ -451,7 +451,7 @@ async def test_status_validates_the_key_and_journals_known_documents(
 
 
 async def test_ranges_and_acquirer(session: DianSession, wire: Wire) -> None:
-    from fe_tui.dian.simulator.config import DEMO_SOFTWARE_ID
+    from fe_tui.simulator.config import DEMO_SOFTWARE_ID
 
     ranges = await session.ranges("900373076", DEMO_SOFTWARE_ID)
     assert isinstance(ranges, oc.NumberingRanges)

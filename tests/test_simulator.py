@@ -26,18 +26,18 @@ from fe_tui import ns, xmlsafe
 from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.crypto.verify import verify_document
 from fe_tui.dian import messages, soap
-from fe_tui.dian.simulator import Faults, Simulator, SimulatorConfig, create_app, demo_config
-from fe_tui.dian.simulator.config import (
+from fe_tui.domain.models import COLOMBIA_TZ, BillingReference, DocumentRequest
+from fe_tui.domain.nit import nit_check_digit
+from fe_tui.errors import InputError
+from fe_tui.services import documents
+from fe_tui.simulator import Faults, Simulator, SimulatorConfig, create_app, demo_config
+from fe_tui.simulator.config import (
     DEMO_ACQUIRER_EMAIL,
     DEMO_ACQUIRER_NAME,
     DEMO_SOFTWARE_ID,
     DEMO_TEST_SET_ID,
 )
-from fe_tui.dian.simulator.server import build_server
-from fe_tui.domain.models import COLOMBIA_TZ, BillingReference, DocumentRequest
-from fe_tui.domain.nit import nit_check_digit
-from fe_tui.errors import InputError
-from fe_tui.services import documents
+from fe_tui.simulator.server import build_server
 from fe_tui.ubl import packaging, xsd
 from tests import certs
 from tests.conftest import example_request
@@ -129,7 +129,7 @@ def signed_event(
     document_id: str, key: str, cert: LoadedCertificate, *, ar_number: int, code: str = "030"
 ) -> bytes:
     """A signed event ApplicationResponse (030 acuse de recibo by default) about an invoice."""
-    from fe_tui.dian.simulator import appresponse
+    from fe_tui.simulator import appresponse
 
     tree = appresponse.build(
         appresponse.Verdict(

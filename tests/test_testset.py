@@ -13,8 +13,6 @@ from fe_tui.dian import environments
 from fe_tui.dian import outcomes as oc
 from fe_tui.dian.client import DianClient
 from fe_tui.dian.messages import DianResponse
-from fe_tui.dian.simulator import create_app, demo_config
-from fe_tui.dian.simulator.config import DEMO_TEST_SET_ID
 from fe_tui.domain.colombia import COLOMBIA_TZ
 from fe_tui.domain.company import OperationMode
 from fe_tui.domain.models import CreditNote, DebitNote, Invoice
@@ -22,6 +20,8 @@ from fe_tui.domain.workflows import TestSetCounts, TestSetProgress
 from fe_tui.errors import InputError
 from fe_tui.services import documents
 from fe_tui.services import testset as ts
+from fe_tui.simulator import create_app, demo_config
+from fe_tui.simulator.config import DEMO_TEST_SET_ID
 from fe_tui.ubl import packaging
 from tests.workflow_fixtures import NOW, company
 

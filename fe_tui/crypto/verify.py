@@ -1616,13 +1616,7 @@ class _Verifier:
         )
         pattern: str | None = None
         if self.refs and failed == all_names and len(all_names) > 1 and not self.sv_ok:
-            pattern = (
-                "El documento se re-indentó o re-serializó después de firmarlo: fallan todas las "
-                "referencias y el valor de la firma. Envíe los bytes exactos que produjo el "
-                "firmador (sin pretty-print, sin cambiar saltos de línea ni espacios)."
-            )
-            if _has_indentation(self.sig):
-                pattern += " La firma contiene saltos de línea e indentación entre elementos."
+            pattern = self.everything_failed()
         elif unexplained == {"documento"} and self.sv_ok:
             pattern = (
                 "El documento se modificó después de firmarlo: solo falla la referencia al "
@@ -1675,6 +1669,152 @@ class _Verifier:
         if self.report.valid and not out:
             return
         d[:0] = out
+
+    def everything_failed(self) -> str:
+        """Every reference and the value fail: say what can be proved, guess nothing more.
+
+        Inclusive C14N renders the root's namespace declarations on the apex of each
+        signed element, so a declaration added, dropped or changed on the root after
+        signing breaks every reference with not one byte of whitespace changed. When a
+        single (or double) change to those declarations makes an element reference
+        match again, that is proof; indentation is only reported, never assumed.
+        """
+        proof = self.namespace_context_proof()
+        indented = _has_indentation(self.root)
+        head = "Fallan todas las referencias y el valor de la firma."
+        if proof is not None:
+            names, change = proof
+            return (
+                f"{head} Lo que se demuestra: {names} vuelven a coincidir si en la raíz "
+                f"{change}, sin tocar ningún espacio en blanco. El documento se firmó con otro "
+                "contexto de espacios de nombres en la raíz (la C14N inclusiva lo incluye en "
+                "cada parte firmada): alguien editó las declaraciones de la raíz después de "
+                "firmar. Envíe los bytes exactos que produjo el firmador."
+            )
+        if not indented:
+            return (
+                f"{head} El documento no tiene saltos de línea ni indentación entre elementos, "
+                "así que no es una re-indentación: cambió algo común a todas las partes "
+                "firmadas, como las declaraciones de espacios de nombres de la raíz (la C14N "
+                "inclusiva las incluye en cada parte) o la serialización. Compare con los "
+                "bytes que produjo el firmador."
+            )
+        pattern = (
+            "El documento se re-indentó o re-serializó después de firmarlo: fallan todas las "
+            "referencias y el valor de la firma. Envíe los bytes exactos que produjo el "
+            "firmador (sin pretty-print, sin cambiar saltos de línea ni espacios)."
+        )
+        if _has_indentation(self.sig):
+            pattern += " La firma contiene saltos de línea e indentación entre elementos."
+        return pattern
+
+    def namespace_context_proof(self) -> tuple[str, str] | None:
+        """(reference names, Spanish change) when a root-declaration change fixes them."""
+        element_refs = []
+        for ref in self.refs:
+            if ref.whole_document or ref.target is None or ref.digest_value is None:
+                continue
+            hash_name = _digest_name(ref.digest_uri)
+            try:
+                remove_own, remove_all, spec = self.reference_plan(ref)
+                if remove_own or remove_all or hash_name is None:
+                    continue
+                octets = self.reference_octets(ref)
+            except (_Unsupported, _C14nFailed):
+                continue
+            element_refs.append((ref, hash_name, octets))
+        if not element_refs:
+            return None
+        first_ref, first_hash, first_octets = element_refs[0]
+        for change, rewrite in _namespace_rewrites(first_octets, self.root):
+            fixed = [
+                ref.name
+                for ref, hash_name, octets in element_refs
+                if (new := rewrite(octets)) is not None
+                and _digest(hash_name, new) == ref.digest_value
+            ]
+            if first_ref.name in fixed:
+                return " y ".join(fixed), change
+        return None
+
+
+_APEX = re.compile(rb"^<(?P<name>[^\s>/]+)(?P<attrs>[^>]*?)(?P<end>/?>)")
+_ATTR = re.compile(rb'\s+(?P<key>[^\s=]+)="(?P<value>[^"]*)"')
+
+
+def _namespace_rewrites(octets: bytes, root: etree._Element) -> Iterator[tuple[str, Any]]:
+    """Changes to the namespace declarations the apex inherited from the root.
+
+    Yields (Spanish description, function rewriting canonical octets or None). Singles
+    first (drop one declaration, add or change the default one, another spelling of
+    the DIAN extension namespace), then pairs of singles.
+    """
+    m = _APEX.match(octets)
+    if m is None:
+        return
+    decls = [
+        (a.group("key"), a.group("value"))
+        for a in _ATTR.finditer(m.group("attrs"))
+        if a.group("key") == b"xmlns" or a.group("key").startswith(b"xmlns:")
+    ]
+    root_decls = {
+        (b"xmlns:" + p.encode() if p else b"xmlns"): u.encode() for p, u in root.nsmap.items()
+    }
+    singles: list[tuple[str, Any]] = []
+    for key, value in decls:
+        if root_decls.get(key) == value:
+            singles.append((f'se quita {key.decode()}="{value.decode()}"', ("drop", key, value)))
+    default = dict(decls).get(b"xmlns")
+    for uri in ns.ROOT_NS.values():
+        if default is None:
+            singles.append((f'se declara xmlns="{uri}"', ("set", b"xmlns", uri.encode())))
+        elif default != uri.encode():
+            singles.append((f'xmlns vuelve a ser "{uri}"', ("set", b"xmlns", uri.encode())))
+    for key, value in decls:
+        if value.decode() in ns.STS_ALTERNATIVES:
+            for other in ns.STS_ALTERNATIVES:
+                if other.encode() != value:
+                    singles.append(
+                        (f'{key.decode()} vuelve a ser "{other}"', ("set", key, other.encode()))
+                    )
+
+    def rewriter(*edits: tuple[str, bytes, bytes]) -> Any:
+        def apply(data: bytes) -> bytes | None:
+            found = _APEX.match(data)
+            if found is None:
+                return None
+            attrs = [
+                (a.group("key"), a.group("value")) for a in _ATTR.finditer(found.group("attrs"))
+            ]
+            names = dict(attrs)
+            for op, key, value in edits:
+                if op == "drop":
+                    if names.get(key) != value:
+                        return None
+                    del names[key]
+                else:
+                    names[key] = value
+            nsdecl = sorted(
+                (k for k in names if k == b"xmlns" or k.startswith(b"xmlns:")),
+                key=lambda k: b"" if k == b"xmlns" else k[6:],
+            )
+            plain = [k for k, _ in attrs if k in names and k not in nsdecl]
+            text = b"".join(b" " + k + b'="' + names[k] + b'"' for k in [*nsdecl, *plain])
+            return b"<" + found.group("name") + text + found.group("end") + data[found.end() :]
+
+        return apply
+
+    for change, edit in singles:
+        yield change, rewriter(edit)
+    for (c1, e1), (c2, e2) in _pairs(singles):
+        if e1[1] != e2[1]:
+            yield f"{c1} y {c2}", rewriter(e1, e2)
+
+
+def _pairs(items: list[Any]) -> Iterator[tuple[Any, Any]]:
+    for i, first in enumerate(items):
+        for second in items[i + 1 :]:
+            yield first, second
 
 
 def _sentence(text: str) -> str:

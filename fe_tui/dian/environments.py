@@ -2,7 +2,7 @@
 
 Three environments: DIAN's **producción** and **habilitación** endpoints for
 real companies, and the local **simulator** (the ASGI app in
-``fe_tui.dian.simulator``), which is a test double and says so in its label.
+``fe_tui.simulator``), which is a test double and says so in its label.
 
 Real environments only ever talk HTTPS: an override URL for them must be
 ``https://`` (a plain-HTTP URL would send the signed envelope, and the

@@ -9,7 +9,10 @@ checked, which element (XPath), the usual fix, and whether the meaning is confir
 The catalogue lives in the package data file ``fe_tui/data/rules.json``; it is loaded
 once and cached. Each entry keeps DIAN's message text in ``dian_text``; when SPEC gives
 no literal text, the entry carries a faithful wording and ``dian_text_literal`` is false.
-:func:`explain` never replaces the text DIAN actually sent: it only adds the explanation.
+:func:`explain` never replaces the text DIAN actually sent (it only collapses whitespace)
+and adds the explanation; a code without an entry is explained from its invoice twin
+(:func:`mirror`: CAJ24 → FAJ24) or from its family letters (:func:`family`, SPEC §10.1).
+:func:`matches_literal` compares a text with a literal entry, whitespace aside.
 
 :func:`message` builds the :class:`RuleMessage` DIAN would send for a rule; the local DIAN
 simulator uses it.
@@ -99,12 +102,17 @@ class ExplainedRule(BaseModel):
 
     code: str | None  #: as it came; None when the message has no rule code
     kind: str | None  #: as it came: "Rechazo", "Notificación" or None
-    dian_text: str  #: DIAN's literal text as it came (never replaced)
-    known: bool  #: the code is in the catalogue
+    dian_text: str  #: DIAN's text as it came, whitespace collapsed (never replaced)
+    known: bool  #: the code itself is in the catalogue
     explanation: str | None
     xpath: str | None
     fix: str | None
     confirmed: bool | None
+    #: The catalogue entry the explanation comes from when the code is a note or event
+    #: variant of it (CAJ24 → FAJ24); None when the code is itself an entry or unknown.
+    derived_from: str | None = None
+    #: What the code's family says (document, group), for every code that has one.
+    family: str | None = None
 
 
 def _placeholders(text: str) -> tuple[str, ...]:
@@ -153,6 +161,114 @@ def _haystacks() -> tuple[tuple[Rule, str, tuple[str, str]], ...]:
     )
 
 
+def normalise(text: str) -> str:
+    """``text`` with runs of whitespace collapsed to one space (pretty-printed answers)."""
+    return " ".join(text.split())
+
+
+def matches_literal(rule: Rule, text: str) -> bool:
+    """``text`` (as DIAN sent it) is the rule's literal text, whitespace aside.
+
+    Rules whose text has ``{placeholders}`` match with any value in their place.
+    """
+    if not rule.placeholders:
+        return normalise(rule.dian_text) == normalise(text)
+    pattern = re.escape(normalise(rule.dian_text))
+    for name in rule.placeholders:
+        pattern = pattern.replace(re.escape("{" + name + "}"), ".*?")
+    return re.fullmatch(pattern, normalise(text)) is not None
+
+
+#: Document family of a code's first letters (SPEC §10.1).
+_DOCUMENTS = (
+    ("DS", "documento soporte"),
+    ("NS", "nota de ajuste del documento soporte"),
+    ("F", "factura electrónica"),
+    ("C", "nota crédito"),
+    ("D", "nota débito"),
+    ("A", "evento (ApplicationResponse)"),
+)
+#: Group letter after the document letter and "A"/"B" (FAJ → J). SPEC §10.1 calls these
+#: approximate; the names come from the element groups of annex 1.9's tables.
+_GROUPS = {
+    "AA": "encabezado del evento",
+    "AB": "extensiones DIAN (sts:DianExtensions)",
+    "AD": "datos básicos del encabezado (ID, UUID, fechas, tipo)",
+    "AE": "periodo de facturación (cac:InvoicePeriod)",
+    "AF": "referencia a orden de compra",
+    "AG": "referencias a otros documentos",
+    "AH": "referencias adicionales / partes del evento",
+    "AI": "valores del evento",
+    "AJ": "emisor (cac:AccountingSupplierParty)",
+    "AK": "adquiriente (cac:AccountingCustomerParty)",
+    "AL": "documentos referenciados",
+    "AM": "entrega (cac:Delivery)",
+    "AN": "medios de pago (cac:PaymentMeans)",
+    "AQ": "cargos y descuentos (cac:AllowanceCharge)",
+    "AR": "tasa de cambio (cac:PaymentExchangeRate)",
+    "AS": "tributos del encabezado (cac:TaxTotal)",
+    "AT": "retenciones (cac:WithholdingTaxTotal)",
+    "AU": "totales (cac:LegalMonetaryTotal)",
+    "AV": "líneas",
+    "AW": "cantidades y valores de línea",
+    "AX": "tributos de línea (cac:TaxTotal de la línea)",
+    "AY": "cargos y descuentos de línea",
+    "AZ": "artículo de la línea (cac:Item)",
+    "BB": "precio de la línea (cac:Price)",
+    "BE": "concepto de la nota (cac:DiscrepancyResponse)",
+    "BF": "concepto de la nota (cac:DiscrepancyResponse)",
+    "BG": "referencia a la factura (cac:BillingReference)",
+}
+_CROSS = {
+    "ZB": "estructura: validación contra el esquema XSD",
+    "ZD": "certificado digital de la firma",
+    "ZE": "firma electrónica (XAdES)",
+    "CTG": "contingencia",
+    "VLR": "valores del documento",
+    "RUT": "estado del RUT",
+    "SIM": "regla propia del simulador local (la DIAN no la emite)",
+}
+_FAMILY_CODE = re.compile(r"^(?P<doc>DS|NS|[FCDA])(?P<group>[A-Z]{2})(?P<rest>\d+[a-z]?)$")
+
+
+def family(code: str) -> str | None:
+    """What a code's letters say (SPEC §10.1): document and group, in Spanish; None if no family.
+
+    ``FAJ99`` → "Factura electrónica · emisor (cac:AccountingSupplierParty)". Status codes
+    (``90``, ``89``…) answer "código de estado del servicio".
+    """
+    key = _REGLA_PREFIX.sub("", code.strip())
+    if key.isdigit():
+        return "código de estado del servicio web de la DIAN"
+    for prefix, meaning in _CROSS.items():
+        if key.upper().startswith(prefix):
+            return f"Transversal · {meaning}"
+    m = _FAMILY_CODE.match(key)
+    if m is None:
+        return None
+    document = dict(_DOCUMENTS)[m.group("doc")]
+    group = _GROUPS.get(m.group("group"))
+    head = document[0].upper() + document[1:]
+    return f"{head} · {group}" if group else head
+
+
+def mirror(code: str) -> Rule | None:
+    """The catalogue entry a note/event/support variant derives from (CAJ24 → FAJ24).
+
+    DIAN numbers the rules of notes, events and support documents like the
+    invoice's, with another first letter; the invoice (or credit-note) entry
+    explains them. None when the code is itself an entry or has no such base.
+    """
+    key = _REGLA_PREFIX.sub("", code.strip())
+    if get(key) is not None:
+        return None
+    m = _FAMILY_CODE.match(key)
+    if m is None or m.group("doc") == "F":
+        return None
+    tail = m.group("group") + m.group("rest")
+    return get("F" + tail) or get("C" + tail)
+
+
 def catalogue() -> dict[str, Rule]:
     """All rules, keyed by code as DIAN writes it, in catalogue order (a fresh dict)."""
     return {rule.code: rule for rule in _rules()}
@@ -167,16 +283,60 @@ def get(code: str) -> Rule | None:
 def explain(message: RuleMessage) -> ExplainedRule:
     """Explain one message; DIAN's text is kept as it came, unknown codes are marked unknown."""
     rule = get(message.code) if message.code else None
+    base = mirror(message.code) if message.code and rule is None else None
+    fam = family(message.code) if message.code else None
+    if rule is not None:
+        explanation: str | None = rule.explanation
+    elif base is not None:
+        head = fam.split(" · ")[0] if fam else "otro documento"
+        what = head[:1].lower() + head[1:]
+        explanation = f"Variante de {base.code} para {what}: {base.explanation}"
+    elif fam is not None:
+        explanation = (
+            f"Regla aún no catalogada; por su código es de: {fam}. Lea el texto de la DIAN "
+            "para saber qué elemento revisar."
+        )
+    else:
+        explanation = None
+    source = rule or base
+    xpath = source.xpath if source else None
+    if base is not None and xpath is not None and rule is None:
+        xpath = _retarget(xpath, message.code or "")
     return ExplainedRule(
         code=message.code,
         kind=message.kind,
-        dian_text=message.text,
+        dian_text=normalise(message.text),
         known=rule is not None,
-        explanation=rule.explanation if rule else None,
-        xpath=rule.xpath if rule else None,
-        fix=rule.fix if rule else None,
-        confirmed=rule.confirmed if rule else None,
+        explanation=explanation,
+        xpath=xpath,
+        fix=source.fix if source else None,
+        confirmed=source.confirmed if source else None,
+        derived_from=base.code if base is not None else None,
+        family=fam,
     )
+
+
+_ROOT_OF = {"C": "CreditNote", "D": "DebitNote", "A": "ApplicationResponse"}
+_LINE_OF = {"C": "CreditNoteLine", "D": "DebitNoteLine"}
+
+
+def _retarget(xpath: str, code: str) -> str:
+    """The invoice XPath of a mirrored rule, rooted where the variant applies."""
+    letter = code.strip()[:1].upper()
+    root = _ROOT_OF.get(letter)
+    base = next((r for r in ("/Invoice", "/CreditNote") if xpath.startswith(r + "/")), None)
+    if root is None or base is None:
+        return xpath
+    out = "/" + root + xpath[len(base) :]
+    if letter in _LINE_OF:
+        out = out.replace("cac:InvoiceLine", "cac:" + _LINE_OF[letter])
+        out = out.replace(
+            "cbc:InvoicedQuantity",
+            "cbc:" + ("CreditedQuantity" if letter == "C" else "DebitedQuantity"),
+        )
+        if letter == "D":
+            out = out.replace("cac:LegalMonetaryTotal", "cac:RequestedMonetaryTotal")
+    return out
 
 
 def explain_all(messages: Iterable[RuleMessage]) -> list[ExplainedRule]:
@@ -229,3 +389,20 @@ def search(text: str) -> list[Rule]:
         if query not in code and any(query in t for t in texts)
     ]
     return by_code + by_text
+
+
+def render(code: str, kind: str | None = None, text: str | None = None) -> RuleMessage:
+    """DIAN's message for ``code`` as it would be written, for any code.
+
+    ``text`` (a variant the caller knows) wins; then the catalogue entry, then the
+    invoice twin a note/event code mirrors (CAU02 → FAU02's text), then a neutral
+    "Validación no superada.". ``kind`` defaults to the rule's usual severity.
+    """
+    base = get(code) or mirror(code)
+    resolved: Kind = _kind(kind) if kind else (base.kind if base is not None else "Rechazo")
+    if text is None:
+        text = base.dian_text if base is not None and not base.placeholders else None
+    body = text or "Validación no superada."
+    return RuleMessage(
+        code=code, kind=resolved, text=body, raw=f"Regla: {code}, {resolved}: {body}"
+    )

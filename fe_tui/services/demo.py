@@ -118,7 +118,7 @@ def create_demo_company(
     store: Store, settings: Settings, *, dian_url: str | None = None
 ) -> DemoCompany:
     """Create (or refresh) the demo company in ``store`` and make it the current one."""
-    from fe_tui.dian.simulator.config import demo_config
+    from fe_tui.simulator.config import demo_config
 
     config = demo_config()
     registered = config.issuers[0]

@@ -64,8 +64,8 @@ def simulator_config_for(store: Store, company: Company, settings: Settings) -> 
     The demo configuration (acquirers, test set) with the company as its issuer:
     its software and the resolutions in the store. State in ``<data_dir>/simulator``.
     """
-    from fe_tui.dian.simulator import demo_config
-    from fe_tui.dian.simulator.config import Issuer as SimIssuer
+    from fe_tui.simulator import demo_config
+    from fe_tui.simulator.config import Issuer as SimIssuer
 
     config = demo_config(state_dir=settings.data_dir / "simulator")
     if company.software is None:
@@ -85,7 +85,7 @@ def in_process_simulator(
     store: Store, company: Company, settings: Settings
 ) -> httpx.AsyncBaseTransport:
     """An ASGI transport to a local simulator that knows this company's registration."""
-    from fe_tui.dian.simulator import create_app
+    from fe_tui.simulator import create_app
 
     return httpx.ASGITransport(app=create_app(simulator_config_for(store, company, settings)))
 

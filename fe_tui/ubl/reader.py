@@ -9,14 +9,23 @@ but the mistakes are few and well known (SPEC §3, §15.6 item 4): amounts
 rounded instead of truncated, the hour without its offset, the wrong secret
 (technical key vs PIN, production key vs habilitación key), the wrong
 environment digit, the buyer's DV appended, taxes summed from the lines
-instead of the header. :func:`diagnose_uuid` tries each single change and,
-when one reproduces the UUID, names that component as the culprit.
+instead of the header, the supplier or buyer NIT read from another element
+(``PartyLegalEntity/CompanyID`` instead of ``PartyTaxScheme/CompanyID``), the
+hour in another form (without offset, with milliseconds, in UTC, ``Z``), IVA
+taken as TaxInclusiveAmount − TaxExclusiveAmount when the document has no
+TaxTotal. :func:`diagnose_uuid` tries each single change, then each pair, and
+names the component(s) whose alternative reproduces the UUID. Before that it
+says what the document lacks: an empty ``cbc:UUID`` (no CUFE/CUDE at all) or
+no ``LegalMonetaryTotal`` (DIAN then hashes 0.00 amounts).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import functools
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import combinations
 
 from lxml import etree
 
@@ -45,6 +54,14 @@ class DocumentFacts:
     line_taxes: dict[str, Decimal]
     raw_amounts: dict[str, str]  #: the amount texts as written (before truncation)
     customer_dv: str | None
+    #: Every distinct identification the supplier / buyer party carries, in reading order
+    #: (PartyTaxScheme/CompanyID first): where another software may have taken NitFE/NumAdq.
+    supplier_ids: tuple[tuple[str, str], ...] = field(default=())
+    customer_ids: tuple[tuple[str, str], ...] = field(default=())
+    #: LegalMonetaryTotal (RequestedMonetaryTotal in debit notes) is present.
+    has_monetary_total: bool = True
+    tax_inclusive: Decimal | None = None
+    tax_exclusive: Decimal | None = None
 
     def with_secret(self, secret: str) -> HashComponents:
         return replace(self.components, secret=secret)
@@ -54,11 +71,18 @@ class DocumentFacts:
         return self.document_type in PIN_DOCUMENT_TYPES
 
 
+@functools.cache
+def _compiled(path: str) -> etree.XPath:
+    # ElementPath re-parses a path on every find; the reader runs in every preflight.
+    return etree.XPath(path, namespaces=P)
+
+
 def _text(root: etree._Element, path: str) -> str | None:
-    found = root.find(path, P)
-    if found is None or found.text is None:
+    found = _compiled(path)(root)
+    first = found[0] if isinstance(found, list) and found else None
+    if not isinstance(first, etree._Element) or first.text is None:
         return None
-    return found.text.strip()
+    return first.text.strip()
 
 
 def _dec(value: str | None, what: str) -> Decimal:
@@ -117,6 +141,11 @@ def read_facts(root: etree._Element) -> DocumentFacts:
     ]
     lines = _taxes(line_tax_totals)
     supplier = _text(root, "cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID")
+    supplier_ids = _party_ids(root, "cac:AccountingSupplierParty/cac:Party")
+    customer_ids = _party_ids(root, "cac:AccountingCustomerParty/cac:Party")
+    monetary = root.find(total_tag, P)
+    inclusive = _text(root, f"{total_tag}/cbc:TaxInclusiveAmount")
+    exclusive = _text(root, f"{total_tag}/cbc:TaxExclusiveAmount")
     customer_el = root.find(
         "cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID", P
     )
@@ -153,7 +182,32 @@ def read_facts(root: etree._Element) -> DocumentFacts:
         line_taxes=lines,
         raw_amounts=raw,
         customer_dv=customer_el.get("schemeID") if customer_el is not None else None,
+        supplier_ids=supplier_ids,
+        customer_ids=customer_ids,
+        has_monetary_total=monetary is not None,
+        tax_inclusive=_dec(inclusive, "TaxInclusiveAmount") if inclusive is not None else None,
+        tax_exclusive=_dec(exclusive, "TaxExclusiveAmount") if exclusive is not None else None,
     )
+
+
+#: Where a party's identification may be written, with the name the diagnosis uses.
+_ID_PATHS = (
+    ("PartyTaxScheme/CompanyID", "cac:PartyTaxScheme/cbc:CompanyID"),
+    ("PartyLegalEntity/CompanyID", "cac:PartyLegalEntity/cbc:CompanyID"),
+    ("PartyIdentification/ID", "cac:PartyIdentification/cbc:ID"),
+)
+
+
+def _party_ids(root: etree._Element, party: str) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
+    for label, path in _ID_PATHS:
+        for el in _compiled(f"{party}/{path}")(root):  # type: ignore[union-attr]
+            if not isinstance(el, etree._Element):
+                continue
+            value = (el.text or "").strip()
+            if value and value not in (v for _, v in found):
+                found.append((label, value))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -172,17 +226,50 @@ def _round2(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def diagnose_uuid(facts: DocumentFacts, secret: str) -> UuidCheck:
-    """Recompute the CUFE/CUDE with ``secret`` and, on mismatch, find the likely culprit."""
-    base = facts.with_secret(secret)
-    expected = base.digest()
-    declared = facts.uuid.lower()
-    if expected == declared:
-        return UuidCheck(True, expected, facts.uuid, base)
-    name = "CUDE" if facts.uses_pin else "CUFE"
-    variants: list[tuple[str, HashComponents, str]] = []
+def _time_forms(time: str) -> list[tuple[str, str]]:
+    """Other ways software writes IssueTime into the hash, each with its description."""
+    forms: list[tuple[str, str]] = []
+    bare = time.split("-")[0].split("+")[0].rstrip("Z")
+    seconds = bare.split(".")[0]
+    if bare != time:
+        forms.append(
+            (
+                bare,
+                "la hora se incluyó sin el desfase -05:00; la DIAN usa la hora tal como está "
+                "escrita",
+            )
+        )
+    if seconds != bare:
+        forms.append((seconds, "la hora se incluyó sin milisegundos ni desfase"))
+    offset = time[len(bare) :]
+    if seconds != bare and offset:
+        forms.append((seconds + offset, "la hora se incluyó sin los milisegundos"))
+    if offset in ("", "Z"):
+        forms.append(
+            (
+                seconds + "-05:00",
+                "la hora se incluyó con -05:00, pero el documento la escribe sin desfase",
+            )
+        )
+    try:
+        parsed = datetime.strptime(seconds, "%H:%M:%S")
+    except ValueError:
+        return forms
+    utc = (parsed + timedelta(hours=5)).strftime("%H:%M:%S")
+    forms.append((utc + "Z", "la hora se incluyó en UTC (Z) en lugar de la hora de Colombia"))
+    forms.append(
+        (utc + "+00:00", "la hora se incluyó en UTC (+00:00) en lugar de la hora de Colombia")
+    )
+    forms.append((utc, "la hora se incluyó en UTC sin desfase"))
+    return [(value, why) for value, why in forms if value != time]
+
+
+def _variants(
+    facts: DocumentFacts, base: HashComponents, secret: str, name: str
+) -> list[tuple[str, HashComponents, str]]:
+    """Single-component alternatives: (component label, components, Spanish explanation)."""
     c = base
-    # Amounts rounded rather than truncated (visible only when the XML has > 2 decimals).
+    out: list[tuple[str, HashComponents, str]] = []
     rounded = replace(
         c,
         line_extension=_round2(c.line_extension),
@@ -191,36 +278,29 @@ def diagnose_uuid(facts: DocumentFacts, secret: str) -> UuidCheck:
         tax_04=_round2(c.tax_04),
         tax_03=_round2(c.tax_03),
     )
-    variants.append(
-        (
-            "ValFac/ValImp/ValTot",
-            rounded,
-            f"el {name} del documento se calculó redondeando los valores; la DIAN los trunca a 2 "
-            "decimales",
+    if rounded != c:
+        out.append(
+            (
+                "ValFac/ValImp/ValTot",
+                rounded,
+                f"el {name} del documento se calculó redondeando los valores; la DIAN los trunca a "
+                "2 decimales",
+            )
         )
-    )
-    secret_hint = "el PIN del software" if facts.uses_pin else "la clave técnica del rango"
     if not facts.uses_pin and secret != HABILITACION_TEST_KEY:
-        variants.append(
+        out.append(
             (
                 "ClTec/PIN",
                 replace(c, secret=HABILITACION_TEST_KEY),
-                "el documento se calculó con la clave técnica pública de habilitación, "
-                "no con la clave "
-                "dada",
+                "el documento se calculó con la clave técnica pública de habilitación, no con la "
+                "clave dada",
             )
         )
-    for label, value in (("HorFac", c.issue_time.split("-")[0].split("+")[0]),):
-        variants.append(
-            (
-                label,
-                replace(c, issue_time=value),
-                "la hora se incluyó sin el desfase -05:00; la DIAN usa HH:MM:SS-05:00",
-            )
-        )
+    for value, why in _time_forms(c.issue_time):
+        out.append(("HorFac", replace(c, issue_time=value), why))
     other_env = {"1": "2", "2": "1"}.get(c.environment)
     if other_env:
-        variants.append(
+        out.append(
             (
                 "TipoAmbiente",
                 replace(c, environment=other_env),
@@ -228,17 +308,37 @@ def diagnose_uuid(facts: DocumentFacts, secret: str) -> UuidCheck:
                 f"ProfileExecutionID {c.environment}",
             )
         )
+    for label, value in facts.supplier_ids:
+        if value != c.supplier_id:
+            out.append(
+                (
+                    "NitFE",
+                    replace(c, supplier_id=value),
+                    f"el NIT del emisor se tomó de {label} ({value}); la DIAN usa "
+                    f"PartyTaxScheme/CompanyID ({c.supplier_id or 'vacío'})",
+                )
+            )
+    for label, value in facts.customer_ids:
+        if value != c.customer_id:
+            out.append(
+                (
+                    "NumAdq",
+                    replace(c, customer_id=value),
+                    f"la identificación del adquiriente se tomó de {label} ({value}); la DIAN usa "
+                    f"{c.customer_id or 'vacío'}",
+                )
+            )
     if facts.customer_dv:
-        variants.append(
+        out.append(
             (
                 "NumAdq",
                 replace(c, customer_id=c.customer_id + facts.customer_dv),
-                "la identificación del adquirente se incluyó con su dígito de verificación",
+                "la identificación del adquiriente se incluyó con su dígito de verificación",
             )
         )
     if facts.line_taxes != facts.header_taxes:
         lt = facts.line_taxes
-        variants.append(
+        out.append(
             (
                 "ValImp1/ValImp2/ValImp3",
                 replace(
@@ -251,9 +351,71 @@ def diagnose_uuid(facts: DocumentFacts, secret: str) -> UuidCheck:
                 "encabezado",
             )
         )
+    if facts.tax_inclusive is not None and facts.tax_exclusive is not None:
+        difference = facts.tax_inclusive - facts.tax_exclusive
+        if difference != c.tax_01:
+            without = "" if facts.header_taxes else " (el documento no trae TaxTotal)"
+            out.append(
+                (
+                    "ValImp1",
+                    replace(c, tax_01=difference),
+                    "el IVA (ValImp1) se calculó como TaxInclusiveAmount − TaxExclusiveAmount "
+                    f"({difference}); la DIAN toma el TaxTotal de IVA del encabezado"
+                    f"{without}, {c.tax_01}",
+                )
+            )
+    return out
+
+
+def diagnose_uuid(facts: DocumentFacts, secret: str) -> UuidCheck:
+    """Recompute the CUFE/CUDE with ``secret`` and, on mismatch, find the likely culprit.
+
+    Order: an empty ``cbc:UUID`` (the document carries no CUFE/CUDE); each single
+    alternative (:func:`_variants`), then each pair of alternatives of different
+    components; a missing LegalMonetaryTotal; only then "the secret is not the one
+    the issuer used" (``ClTec/PIN``), which nothing in the document can prove.
+    """
+    base = facts.with_secret(secret)
+    expected = base.digest()
+    declared = facts.uuid.lower()
+    name = "CUDE" if facts.uses_pin else "CUFE"
+    if not declared:
+        return UuidCheck(
+            False,
+            expected,
+            facts.uuid,
+            base,
+            "UUID",
+            f"el documento no trae {name}: cbc:UUID está vacío, así que no hay valor que "
+            f"comprobar; el {name} esperado con la clave dada es el que se muestra",
+        )
+    if expected == declared:
+        return UuidCheck(True, expected, facts.uuid, base)
+    variants = _variants(facts, base, secret, name)
     for label, variant, why in variants:
         if variant.digest() == declared:
             return UuidCheck(False, expected, facts.uuid, base, label, why)
+    for (label1, v1, why1), (label2, v2, why2) in combinations(variants, 2):
+        if label1 == label2:
+            continue
+        both = _merge(base, v1, v2)
+        if both.digest() == declared:
+            return UuidCheck(
+                False, expected, facts.uuid, base, f"{label1} + {label2}", f"{why1}; y {why2}"
+            )
+    if not facts.has_monetary_total:
+        total = "RequestedMonetaryTotal" if facts.root_name == "DebitNote" else "LegalMonetaryTotal"
+        return UuidCheck(
+            False,
+            expected,
+            facts.uuid,
+            base,
+            "ValFac/ValTot",
+            f"faltan los valores: el documento no trae cac:{total}, así que ValFac y ValTot "
+            f"valen 0.00 para la DIAN y el {name} declarado, calculado con los importes, no "
+            "puede coincidir; agregue el bloque de totales y vuelva a calcular",
+        )
+    secret_hint = "el PIN del software" if facts.uses_pin else "la clave técnica del rango"
     return UuidCheck(
         False,
         expected,
@@ -261,6 +423,17 @@ def diagnose_uuid(facts: DocumentFacts, secret: str) -> UuidCheck:
         base,
         "ClTec/PIN",
         f"ningún error conocido reproduce el {name} del documento; lo más probable es que "
-        f"{secret_hint} no sea la que usó el software emisor, o que el documento se modificara "
-        "después de calcularlo",
+        f"{secret_hint} no sea el valor que usó el software emisor, o que el documento se "
+        "modificara después de calcularlo",
     )
+
+
+def _merge(base: HashComponents, a: HashComponents, b: HashComponents) -> HashComponents:
+    """``base`` with the fields ``a`` changes and the fields ``b`` changes."""
+    changes = {}
+    for variant in (a, b):
+        for name in HashComponents.__dataclass_fields__:
+            value = getattr(variant, name)
+            if value != getattr(base, name):
+                changes[name] = value
+    return replace(base, **changes)

@@ -118,7 +118,11 @@ def _sts_errors(ext: etree._Element) -> list[str]:
         if isinstance(el.tag, str) and etree.QName(el).namespace == source_ns:
             el.tag = f"{{{_STS_SCHEMA_NS}}}{etree.QName(el).localname}"
     # Re-serialise so the namespace declarations follow the renamed tags.
-    doc = etree.fromstring(etree.tostring(doc))
+    try:
+        doc = etree.fromstring(etree.tostring(doc))
+    except etree.XMLSyntaxError as exc:
+        # A name libxml2 accepted on the way in but not after renaming (fuzzing found one).
+        return [f"DianExtensions: no se puede revisar la extensión ({exc.msg})"]
     schema = _sts_schema()
     with _VALIDATING:
         if schema.validate(doc):

@@ -73,9 +73,10 @@ from fe_tui import ns, xmlsafe
 from fe_tui.crypto.certificates import find_nit_candidates
 from fe_tui.crypto.verify import verify_document
 from fe_tui.dian import messages, soap
-from fe_tui.dian.simulator import appresponse
-from fe_tui.dian.simulator.config import ENDPOINT_PATH, Faults, SimulatorConfig
-from fe_tui.dian.simulator.state import (
+from fe_tui.errors import FeError
+from fe_tui.simulator import appresponse
+from fe_tui.simulator.config import ENDPOINT_PATH, Faults, SimulatorConfig
+from fe_tui.simulator.state import (
     DocumentRecord,
     EventRecord,
     State,
@@ -86,7 +87,7 @@ from fe_tui.dian.simulator.state import (
     dumps,
     number_key,
 )
-from fe_tui.dian.simulator.validation import (
+from fe_tui.simulator.validation import (
     Checked,
     check_document,
     reference_rules,
@@ -94,7 +95,6 @@ from fe_tui.dian.simulator.validation import (
     status_message,
     xsd_errors,
 )
-from fe_tui.errors import FeError
 from fe_tui.ubl import packaging
 
 Scope = MutableMapping[str, Any]
@@ -956,6 +956,6 @@ class Simulator:
 
 def create_app(config: SimulatorConfig | None = None) -> Simulator:
     """The simulator ASGI app for ``config`` (default: :func:`config.demo_config`)."""
-    from fe_tui.dian.simulator.config import demo_config
+    from fe_tui.simulator.config import demo_config
 
     return Simulator(config if config is not None else demo_config())

@@ -186,6 +186,16 @@ class SimulatorConfig(_Model):
     max_request_bytes: int = Field(default=40 * 1024 * 1024, gt=0)
 
     @property
+    def authoritative(self) -> bool:
+        """The simulator stands in for DIAN: what it does not know is unregistered."""
+        return True
+
+    def ranges(self, nit: str) -> list[Resolution] | None:
+        """The numbering ranges of issuer ``nit`` (None when it is not registered)."""
+        issuer = self.issuer(nit)
+        return list(issuer.ranges) if issuer is not None else None
+
+    @property
     def profile_execution_id(self) -> str:
         """``cbc:ProfileExecutionID`` documents must carry here: 1 producción, 2 pruebas."""
         return "1" if self.environment == "produccion" else "2"

@@ -6,9 +6,9 @@ locally what DIAN checks, plus fault switches to rehearse DIAN's bad days.
 or tax effect.
 """
 
-from fe_tui.dian.simulator.app import Simulator, create_app
-from fe_tui.dian.simulator.config import Faults, SimulatorConfig, TestSet, demo_config
-from fe_tui.dian.simulator.server import serve
+from fe_tui.simulator.app import Simulator, create_app
+from fe_tui.simulator.config import Faults, SimulatorConfig, TestSet, demo_config
+from fe_tui.simulator.server import serve
 
 __all__ = [
     "Faults",

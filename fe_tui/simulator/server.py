@@ -14,9 +14,9 @@ from typing import TextIO
 
 import uvicorn
 
-from fe_tui.dian.simulator.app import LABEL, Simulator, create_app
-from fe_tui.dian.simulator.config import ENDPOINT_PATH, SimulatorConfig
 from fe_tui.errors import InputError
+from fe_tui.simulator.app import LABEL, Simulator, create_app
+from fe_tui.simulator.config import ENDPOINT_PATH, SimulatorConfig
 
 
 def is_loopback(host: str) -> bool:
