@@ -806,7 +806,8 @@ async def test_huge_streamed_answer_stops_at_cap(
     record = outcome.record
     assert record is not None and cap < record.response_bytes <= cap + 2 * len(chunk)
     assert record.response_envelope.startswith(b"<s:Envelope")
-    assert len(record.response_envelope) == outcomes.CallRecord.ENVELOPE_CAP
+    assert len(record.response_envelope) == outcomes.CallRecord.ANSWER_CAP
+    assert record.answer_truncated
 
 
 async def test_declared_length_over_cap_is_refused_unread(identity: Identity) -> None:

@@ -595,3 +595,64 @@ def test_cli_retry_after_connection_failure_reuses_the_zip(
     assert len(set(names)) == 1 and names[0]
     assert sorted(p.name for p in (data / "journal" / key).glob("*.zip")) == names[:1]
     assert FileCounters(data).peek("900373076", YEAR, "fv") == 1
+
+
+# -- raw answers in the journal (issue 10) ---------------------------------------------------------
+async def test_raw_answers_are_journaled_and_classify_again(
+    session: DianSession, wire: Wire, signing_cert: LoadedCertificate
+) -> None:
+    xml, key = sign(invoice(990004001), signing_cert)
+    bad = xml.replace(b">1018060.00<", b">1018061.00<", 1)  # a broken signature: rejected
+    rejected = await session.submit(bad)
+    assert isinstance(rejected.outcome, oc.Rejected)
+    session.journal.append(key, "sent", kind="timeout_after_send", sent=True)
+    accepted = await session.submit(xml)  # GetStatus (rejected, so send) then SendBillSync
+    assert isinstance(accepted.outcome, oc.Accepted)
+    await session.status(key)
+    calls = [e for e in session.journal.events(key) if e.event in ("sent", "status_check")]
+    stored = [e for e in calls if "answer_file" in e.data]
+    assert [e.kind for e in stored] == ["rejected", "rejected", "accepted", "accepted"]
+    assert [e.data["operation"] for e in stored] == [
+        "SendBillSync", "GetStatus", "SendBillSync", "GetStatus",
+    ]  # fmt: skip
+    for event in stored:
+        path = session.journal.folder(key) / event.data["answer_file"]
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert event.data["answer_bytes"] == path.stat().st_size
+        assert event.data["answer_truncated"] is False
+        again = dian_ops.stored_outcome(session.journal, key, event)
+        assert again is not None and again.kind == event.kind, event
+        assert again.message == event.data["message"]
+    # the rules of a stored rejection are explained again, as when it arrived
+    again = dian_ops.stored_outcome(session.journal, key, stored[0])
+    assert isinstance(again, oc.Rejected) and [r.code for r in again.rules] == [
+        r.code for r in rejected.outcome.rules
+    ]
+
+
+def test_stored_answers_are_capped_and_named_safely(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    key = "ab" * 48
+    big = b"<x>" + b"y" * (300 * 1024) + b"</x>"
+    journal.record_call(key, "sent", big, kind="malformed_answer", operation="SendBillSync")
+    journal.record_call(key, "status_check", None, kind="connection_failed", operation="GetStatus")
+    journal.record_call(key, "status_check", b"<a/>", kind="x", operation="../../etc")
+    first, second, third = journal.events(key)
+    assert first.data["answer_truncated"] is True
+    assert journal.answer(key, first) == big[: Journal.ANSWER_CAP]
+    assert "answer_file" not in second.data and journal.answer(key, second) is None
+    assert third.data["answer_file"].endswith("-answer.xml")  # no path from an operation name
+    forged = JournalEvent("", "sent", {"answer_file": "../events.jsonl"})
+    assert journal.answer(key, forged) is None
+
+
+def test_the_store_does_not_import_services() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fe_tui.store.journal, fe_tui.store.counters; "
+        "print([m for m in sys.modules if m.startswith('fe_tui.services')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

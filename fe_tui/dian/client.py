@@ -89,8 +89,8 @@ class _TooLarge(Exception):
 
 
 def _head(chunks: list[bytes]) -> bytes:
-    """The first :data:`CallRecord.ENVELOPE_CAP` bytes of ``chunks`` (for the journal)."""
-    cap, out, size = CallRecord.ENVELOPE_CAP, [], 0
+    """The first :data:`CallRecord.ANSWER_CAP` bytes of ``chunks`` (for the journal)."""
+    cap, out, size = CallRecord.ANSWER_CAP, [], 0
     for chunk in chunks:
         out.append(chunk)
         size += len(chunk)
@@ -356,30 +356,21 @@ class DianClient:
             request_bytes=len(body),
             response_bytes=len(answer) if read < 0 else read,
             request_envelope=body[:cap],
-            response_envelope=answer[:cap],
+            response_envelope=answer[: CallRecord.ANSWER_CAP],
         )
         if self._on_call is not None:
             self._on_call(record)
         if failure is not None:
             return _with_record(failure, record)
         assert status is not None
-        if status >= 300:  # DIAN sends faults with HTTP 500; redirects mean a wrong URL
-            fault = messages.parse_fault(answer) if status >= 400 else None
-            if fault is not None:
-                return outcomes.SoapFault(
-                    fault[0], fault[1], http_status=status, operation=operation, record=record
-                )
-            excerpt = (
-                f"redirige a {location}"
-                if status < 400 and (location := headers.get("location"))
-                else _excerpt(answer)
-            )
-            return outcomes.HttpError(status, excerpt, operation=operation, record=record)
-        try:
-            return _PARSERS[operation](operation, answer, record)
-        except (FeError, ValueError) as exc:
-            content_type = headers.get("content-type", "")
-            return _unreadable(operation, answer, status, content_type, exc, record)
+        return classify_answer(
+            operation,
+            answer,
+            http_status=status,
+            content_type=headers.get("content-type", ""),
+            location=headers.get("location"),
+            record=record,
+        )
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         """The body, stopping at ``max_answer_bytes`` (raw stream; bounded inflation)."""
@@ -390,7 +381,7 @@ class DianClient:
             pass
         else:
             if len(body) > cap:
-                raise _TooLarge(len(body), body[: CallRecord.ENVELOPE_CAP])
+                raise _TooLarge(len(body), body[: CallRecord.ANSWER_CAP])
             return body
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
@@ -426,6 +417,34 @@ class DianClient:
         return b"".join(chunks)
 
 
+def classify_answer(
+    operation: str,
+    answer: bytes,
+    *,
+    http_status: int = 200,
+    content_type: str = "",
+    location: str | None = None,
+    record: CallRecord | None = None,
+) -> Outcome:
+    """The outcome of one complete HTTP answer to ``operation`` (pure: no I/O).
+
+    The client calls it on every answer it reads; the send journal's stored
+    answers go through it again to re-read them (``record`` is then ``None``).
+    """
+    if http_status >= 300:  # DIAN sends faults with HTTP 500; redirects mean a wrong URL
+        fault = messages.parse_fault(answer) if http_status >= 400 else None
+        if fault is not None:
+            return outcomes.SoapFault(
+                fault[0], fault[1], http_status=http_status, operation=operation, record=record
+            )
+        excerpt = f"redirige a {location}" if http_status < 400 and location else _excerpt(answer)
+        return outcomes.HttpError(http_status, excerpt, operation=operation, record=record)
+    try:
+        return _PARSERS[operation](operation, answer, record)
+    except (FeError, ValueError) as exc:
+        return _unreadable(operation, answer, http_status, content_type, exc, record)
+
+
 # -- helpers --------------------------------------------------------------------------------------
 def _reason(exc: Exception) -> str:
     text = str(exc).strip()
@@ -459,7 +478,7 @@ def _unreadable(
     status: int,
     content_type: str,
     exc: Exception,
-    record: CallRecord,
+    record: CallRecord | None,
 ) -> Outcome:
     # Only on the error path: a fault sent with HTTP 200 is still a fault.
     fault = messages.parse_fault(answer)
@@ -478,35 +497,35 @@ def _unreadable(
     return outcomes.MalformedAnswer(reason, http_status=status, operation=operation, record=record)
 
 
-def _dian(operation: str, data: bytes, record: CallRecord) -> Outcome:
+def _dian(operation: str, data: bytes, record: CallRecord | None) -> Outcome:
     return outcomes.classify(
         operation, messages.parse_dian_response(data, operation), record=record
     )
 
 
-def _upload(operation: str, data: bytes, record: CallRecord) -> Outcome:
+def _upload(operation: str, data: bytes, record: CallRecord | None) -> Outcome:
     return outcomes.classify_upload(
         operation, messages.parse_upload(data, operation), record=record
     )
 
 
-def _zip(operation: str, data: bytes, record: CallRecord) -> Outcome:
+def _zip(operation: str, data: bytes, record: CallRecord | None) -> Outcome:
     return outcomes.classify_batch(messages.parse_status_zip(data), record=record)
 
 
-def _numbering(operation: str, data: bytes, record: CallRecord) -> Outcome:
+def _numbering(operation: str, data: bytes, record: CallRecord | None) -> Outcome:
     return outcomes.classify_numbering(messages.parse_numbering(data), record=record)
 
 
-def _xml(operation: str, data: bytes, record: CallRecord) -> Outcome:
+def _xml(operation: str, data: bytes, record: CallRecord | None) -> Outcome:
     return outcomes.classify_xml(messages.parse_xml_by_key(data), record=record)
 
 
-def _acquirer(operation: str, data: bytes, record: CallRecord) -> Outcome:
+def _acquirer(operation: str, data: bytes, record: CallRecord | None) -> Outcome:
     return outcomes.classify_acquirer(messages.parse_acquirer(data), record=record)
 
 
-_PARSERS: dict[str, Callable[[str, bytes, CallRecord], Outcome]] = {
+_PARSERS: dict[str, Callable[[str, bytes, CallRecord | None], Outcome]] = {
     "SendBillSync": _dian,
     "GetStatus": _dian,
     "SendEventUpdateStatus": _dian,

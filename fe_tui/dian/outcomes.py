@@ -116,10 +116,12 @@ class OutcomeKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    """One HTTP exchange with DIAN, for the journal (envelopes cut at :data:`ENVELOPE_CAP`).
+    """One HTTP exchange with DIAN, for the journal.
 
-    The request envelope holds the certificate and a signature, never a
-    password or a private key.
+    The request envelope is cut at :data:`ENVELOPE_CAP` (it is mostly the
+    base64 zip, which the journal keeps anyway), the answer at
+    :data:`ANSWER_CAP`. The request envelope holds the certificate and a
+    signature, never a password or a private key; answers hold no secrets.
     """
 
     operation: str
@@ -133,8 +135,16 @@ class CallRecord:
     request_envelope: bytes = field(repr=False)
     response_envelope: bytes = field(repr=False)
 
-    #: Largest part of each envelope kept in the record.
+    #: Largest part of the request envelope kept in the record.
     ENVELOPE_CAP: ClassVar[int] = 64 * 1024
+    #: Largest part of the answer kept in the record (and in the send journal). DIAN's
+    #: answers are a few KB; one with its ApplicationResponse rarely passes 64 KB.
+    ANSWER_CAP: ClassVar[int] = 256 * 1024
+
+    @property
+    def answer_truncated(self) -> bool:
+        """The answer was longer than what the record keeps."""
+        return self.response_bytes > len(self.response_envelope)
 
 
 # -- the base -------------------------------------------------------------------------------------

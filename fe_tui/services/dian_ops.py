@@ -42,7 +42,7 @@ import httpx
 from fe_tui import ns, xmlsafe
 from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.dian import outcomes as oc
-from fe_tui.dian.client import DianClient
+from fe_tui.dian.client import DianClient, classify_answer
 from fe_tui.dian.environments import Environment
 from fe_tui.dian.outcomes import outcome_to_dict
 from fe_tui.domain.models import COLOMBIA_TZ
@@ -50,7 +50,7 @@ from fe_tui.errors import FeError, InputError
 from fe_tui.fileio import private_dir
 from fe_tui.settings import Settings
 from fe_tui.store.counters import FileCounters
-from fe_tui.store.journal import Journal, must_ask_first
+from fe_tui.store.journal import Journal, JournalEvent, must_ask_first
 from fe_tui.ubl import packaging
 from fe_tui.ubl.packaging import Package
 from fe_tui.ubl.reader import read_facts
@@ -67,6 +67,7 @@ __all__ = [
     "outcome_to_dict",
     "prepare",
     "status_command",
+    "stored_outcome",
     "wait_for_batch",
 ]
 
@@ -328,7 +329,9 @@ class DianSession:
         item = _own_item(batch, key)
         async with self.journal.locked(key):
             if item is not None:
-                await self._journal_call(key, "status_check", item, zip_key=zip_key)
+                await self._journal_call(
+                    key, "status_check", item, record=batch.record, zip_key=zip_key
+                )
             else:
                 await self._journal_call(key, "status_check", batch, zip_key=zip_key)
         return batch
@@ -354,8 +357,25 @@ class DianSession:
             warnings=prepared.warnings,
         )
 
-    async def _journal_call(self, key: str, event: str, outcome: oc.Outcome, **extra: Any) -> None:
-        await self.journal.aappend(key, event, **outcome_to_dict(outcome), **extra)
+    async def _journal_call(
+        self,
+        key: str,
+        event: str,
+        outcome: oc.Outcome,
+        *,
+        record: oc.CallRecord | None = None,
+        **extra: Any,
+    ) -> None:
+        """Journal a call: the outcome's summary and DIAN's raw answer beside it."""
+        record = record or outcome.record
+        data = outcome_to_dict(outcome)
+        answer = None
+        if record is not None:
+            answer = record.response_envelope or None
+            data["answer_bytes"] = record.response_bytes
+            data["answer_truncated"] = record.answer_truncated
+            data.setdefault("http_status", record.http_status)
+        await self.journal.arecord_call(key, event, answer, **data, **extra)
 
     # -- questions --------------------------------------------------------------------------------
     async def status(self, key: str) -> oc.Outcome:
@@ -389,6 +409,22 @@ class DianSession:
     async def acquirer(self, id_type: str, id_number: str) -> oc.Outcome:
         """GetAcquirer: the buyer's registered name and reception e-mail."""
         return await self.client.get_acquirer(id_type, id_number)
+
+
+def stored_outcome(journal: Journal, key: str, event: JournalEvent) -> oc.Outcome | None:
+    """Classify again the raw answer journaled with ``event`` (``None`` when there is none).
+
+    For a GetStatusZip answer this is the whole batch (the event summarises
+    the document's own item).
+    """
+    answer = journal.answer(key, event)
+    operation = event.data.get("operation")
+    if answer is None or not isinstance(operation, str) or not operation:
+        return None
+    status = event.data.get("http_status")
+    return classify_answer(
+        operation, answer, http_status=status if isinstance(status, int) else 200
+    )
 
 
 def check_key(key: str) -> tuple[str, str]:

@@ -11,6 +11,9 @@ a new folder)::
         document.xml        the signed bytes, exactly as sent
         <zip name>.zip      the package, exactly as sent
         events.jsonl        append-only: one JSON object per line
+        answer-<time>-<operation>.xml
+                            DIAN's raw answer to one call (capped at 256 KiB),
+                            named by the event's ``answer_file``
         .lock               flock'd around check-then-send (CLI and console at once)
 
 Each event has a UTC time, an ``event`` name and, after a call, the
@@ -24,6 +27,11 @@ outcome's ``kind``, ``message`` and flags:
     the send was refused locally before any byte left (bad arguments).
 ``status_check``
     the answer to a GetStatus (or GetStatusZip) about the document.
+
+A call event carries the outcome summary (``fe_tui.dian.outcomes.outcome_to_dict``)
+and, when an answer arrived, ``answer_file``, ``answer_bytes`` (as read) and
+``answer_truncated``: the stored answer can be classified again
+(``fe_tui.dian.client.classify_answer``) as the architecture promises.
 
 Appends are flushed and fsynced; files are private (0600) and folders 0700
 whatever the umask. A line cut by a crash is skipped when reading, never
@@ -60,6 +68,8 @@ from fe_tui.errors import FeError
 from fe_tui.fileio import private_dir, write_private
 
 _KEY = re.compile(r"^[0-9a-fA-F]{16,128}$")
+_OPERATION = re.compile(r"^[A-Za-z]{1,40}$")
+_ANSWER_FILE = re.compile(r"^answer-[0-9TZ]+-[A-Za-z]{1,40}(?:-\d+)?\.xml$")
 
 #: Events that record a call to DIAN about the document, or the start or refusal of one.
 CALL_EVENTS = frozenset({"prepared", "sent", "not_sent", "status_check"})
@@ -110,6 +120,9 @@ _LOCKS: weakref.WeakValueDictionary[tuple[int, str], asyncio.Lock] = weakref.Wea
 
 class Journal:
     """Append-only record of every document sent to DIAN, keyed by CUFE/CUDE."""
+
+    #: Largest raw answer kept beside an event (the client keeps as much: CallRecord.ANSWER_CAP).
+    ANSWER_CAP = 256 * 1024
 
     def __init__(self, state_dir: Path) -> None:
         self.root = state_dir / "journal"
@@ -169,7 +182,46 @@ class Journal:
                 f"No se puede escribir el diario de envíos {path}: {exc.strerror}."
             ) from None
 
+    def record_call(
+        self, document_key: str, event: str, answer: bytes | None, /, **data: Any
+    ) -> None:
+        """Append a call ``event`` (its summary ``data``), DIAN's raw ``answer`` beside it.
+
+        The answer goes to its own file (atomic, fsynced, 0600, cut at
+        :data:`ANSWER_CAP`) before the event line that names it.
+        """
+        if answer:
+            folder = self._ensure(document_key)
+            operation = str(data.get("operation") or "answer")
+            if not _OPERATION.match(operation):
+                operation = "answer"
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            name, n = f"answer-{stamp}-{operation}.xml", 1
+            while (folder / name).exists():
+                n += 1
+                name = f"answer-{stamp}-{operation}-{n}.xml"
+            kept = answer[: self.ANSWER_CAP]
+            write_private(folder / name, kept)
+            data = {
+                **data,
+                "answer_file": name,
+                "answer_truncated": bool(data.get("answer_truncated")) or len(answer) > len(kept),
+            }
+        self.append(document_key, event, **data)
+
     # -- reading ----------------------------------------------------------------------------------
+    def answer(self, document_key: str, event: JournalEvent) -> bytes | None:
+        """DIAN's raw answer stored with ``event`` (``None`` when the call got none)."""
+        name = event.data.get("answer_file")
+        if not isinstance(name, str) or not _ANSWER_FILE.match(name):
+            return None
+        try:
+            return (self._folder(document_key) / name).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise FeError(f"No se puede leer el diario de envíos: {exc.strerror}.") from None
+
     def events(self, document_key: str) -> list[JournalEvent]:
         """Every readable event of a document, oldest first (empty when never journaled)."""
         path = self._folder(document_key) / "events.jsonl"
@@ -267,6 +319,12 @@ class Journal:
     async def aappend(self, document_key: str, event: str, /, **data: Any) -> None:
         """:meth:`append` in a thread."""
         await asyncio.to_thread(lambda: self.append(document_key, event, **data))
+
+    async def arecord_call(
+        self, document_key: str, event: str, answer: bytes | None, /, **data: Any
+    ) -> None:
+        """:meth:`record_call` in a thread."""
+        await asyncio.to_thread(lambda: self.record_call(document_key, event, answer, **data))
 
     async def aevents(self, document_key: str) -> list[JournalEvent]:
         """:meth:`events` in a thread."""
