@@ -1,13 +1,13 @@
 """Scriptable command line over the services (Click).
 
-Exit codes, the same for every command:
-
-- 0: success;
-- 1: the check ran and failed (signature does not hold, CUFE differs…);
-- 2: usage or input error (bad JSON, wrong password, unreadable file…).
+Exit codes, the same for every command, live in :mod:`fe_tui.exit_codes`
+(0 success, 1 check failed or DIAN said no, 2 usage or input error, 3 no
+verdict from DIAN, 70 unexpected failure).
 
 Every command takes ``--json`` for machine-readable output. Errors are one
-Spanish line on stderr, never a traceback.
+Spanish line on stderr, never a traceback; Click itself speaks Spanish through
+:mod:`fe_tui.cli_spanish` (``main`` is a :class:`~fe_tui.cli_spanish.SpanishGroup`,
+so every command and group added under it is Spanish too).
 """
 
 from __future__ import annotations
@@ -25,11 +25,15 @@ from typing import Any, TypeVar
 
 import click
 
+from fe_tui import cli_spanish, exit_codes
 from fe_tui.errors import FeError
+
+cli_spanish.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT = exit_codes.OK, exit_codes.CHECK_FAILED, exit_codes.USAGE
+EXIT_UNEXPECTED = exit_codes.INTERNAL
 DEFAULT_PASSWORD_ENV = "FE_TUI_CERT_PASSWORD"
 
 
@@ -58,7 +62,7 @@ def handle_errors(fn: F) -> F:
             sys.exit(EXIT_OK)
         except KeyboardInterrupt:
             click.echo("Interrumpido.", err=True)
-            sys.exit(130)
+            sys.exit(exit_codes.INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # last resort: one line, never a traceback
@@ -99,7 +103,16 @@ password_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_EXIT_CODES_EPILOG = "Códigos de salida: " + "; ".join(
+    f"{code} {meaning}" for code, meaning in exit_codes.MEANINGS.items()
+)
+
+
+@click.group(
+    cls=cli_spanish.SpanishGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_EXIT_CODES_EPILOG + ".",
+)
 @click.version_option(package_name="fe-tui")
 def main() -> None:
     """fe-tui: facturación electrónica DIAN desde la terminal."""
@@ -112,12 +125,12 @@ def cert() -> None:
 
 
 @cert.command("info")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @password_option
 @json_option
 @handle_errors
 def cert_info(file: Path, password_env: str, as_json: bool) -> None:
-    """Muestra titular, CA, NIT, vigencia y cadena de FILE.p12."""
+    """Muestra titular, CA, NIT, vigencia y cadena de ARCHIVO.p12."""
     from fe_tui.services.documents import load_certificate
 
     loaded = load_certificate(file, _password(password_env))
@@ -153,7 +166,7 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
 
 # -- build -----------------------------------------------------------------------------------------
 @main.command()
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @output_option("Archivo XML de salida (sin firmar).")
 @click.option(
     "--now",
@@ -194,7 +207,7 @@ def build(source: Path, output: Path, issue_now: bool, as_json: bool) -> None:
 
 # -- sign ------------------------------------------------------------------------------------------
 @main.command()
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--cert",
     "cert_path",
@@ -216,6 +229,7 @@ def build(source: Path, output: Path, issue_now: bool, as_json: bool) -> None:
     type=click.Choice(["sha256", "sha384", "sha512"]),
     default="sha256",
     show_default=True,
+    help="Algoritmo de resumen de la firma.",
 )
 @click.option(
     "--allow-other-date",
@@ -253,7 +267,7 @@ def sign(
 
 # -- verify ----------------------------------------------------------------------------------------
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @handle_errors
 def verify(file: Path, as_json: bool) -> None:
@@ -286,7 +300,7 @@ def verify(file: Path, as_json: bool) -> None:
 
 # -- cufe ------------------------------------------------------------------------------------------
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--key",
     required=True,
@@ -483,7 +497,7 @@ def dian() -> None:
 
 
 @dian.command("status")
-@click.argument("key")
+@click.argument("key", metavar="CUFE_O_ZIPKEY")
 @dian_options
 @handle_errors
 def dian_status(
@@ -554,7 +568,7 @@ def dian_acquirer(
 
 
 @dian.command("send")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--test-set-id",
     default=None,
@@ -612,7 +626,13 @@ def dian_send(
 
 # -- simulator -------------------------------------------------------------------------------------
 @main.command()
-@click.option("--port", type=click.IntRange(1, 65535), default=8089, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8089,
+    show_default=True,
+    help="Puerto TCP donde escucha.",
+)
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Solo direcciones locales (loopback)."
 )

@@ -33,12 +33,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from fe_tui import exit_codes
+
 
 class FeError(Exception):
     """Base of every fe-tui error: a Spanish message plus structured fields."""
 
-    #: Exit code the CLI uses for this family (2 = usage or input error).
-    exit_code: int = 2
+    #: Exit code the CLI uses for this family (:data:`fe_tui.exit_codes.USAGE`).
+    exit_code: int = exit_codes.USAGE
 
     def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)

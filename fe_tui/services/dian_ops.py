@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fe_tui import ns, xmlsafe
+from fe_tui import exit_codes, ns, xmlsafe
 from fe_tui.dian import outcomes as oc
 from fe_tui.dian.client import DianClient
 from fe_tui.dian.environments import Environment
@@ -266,10 +266,10 @@ def outcome_to_dict(outcome: oc.Outcome) -> dict[str, Any]:
     return data
 
 
-#: CLI exit codes for outcomes: 0 DIAN said yes (or already has it, or found the acquirer),
-#: 1 DIAN said no (rejected, not found: a document or an acquirer),
-#: 3 no verdict (communication failure, malformed answer, still in process).
-EXIT_YES, EXIT_NO, EXIT_NO_VERDICT = 0, 1, 3
+#: CLI exit codes for outcomes (:mod:`fe_tui.exit_codes`): DIAN said yes (or already has it,
+#: or found the acquirer), DIAN said no (rejected, not found: a document or an acquirer),
+#: no verdict (communication failure, malformed answer, still in process).
+EXIT_YES, EXIT_NO, EXIT_NO_VERDICT = exit_codes.OK, exit_codes.CHECK_FAILED, exit_codes.NO_VERDICT
 
 
 def exit_code(outcome: oc.Outcome) -> int:
