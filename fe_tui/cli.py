@@ -82,6 +82,23 @@ def _password(env_var: str) -> str | None:
     return None
 
 
+def _load_certificate(path: Path, password_env: str) -> Any:
+    """Load the PKCS#12 at ``path``; when it needs a password nobody gave, say how to give one."""
+    from fe_tui.errors import MissingPasswordError
+    from fe_tui.services.documents import load_certificate
+
+    try:
+        return load_certificate(path, _password(password_env))
+    except MissingPasswordError as exc:
+        # Only reached without a terminal: on one, getpass asks (and "" is a wrong password).
+        raise MissingPasswordError(
+            f"{exc.message.removesuffix('.')}: la variable de entorno {password_env} no existe "
+            f"y no hay una terminal donde preguntarla. Dela con «export {password_env}=…» "
+            "(o nombre otra variable con --password-env VAR); nunca en la línea de comandos.",
+            **exc.fields,
+        ) from None
+
+
 def output_option(help_text: str) -> Callable[[F], F]:
     """``-o/--output FILE``: written atomically, mode 0600, only when the command succeeds."""
     return click.option(
@@ -131,9 +148,7 @@ def cert() -> None:
 @handle_errors
 def cert_info(file: Path, password_env: str, as_json: bool) -> None:
     """Muestra titular, CA, NIT, vigencia y cadena de ARCHIVO.p12."""
-    from fe_tui.services.documents import load_certificate
-
-    loaded = load_certificate(file, _password(password_env))
+    loaded = _load_certificate(file, password_env)
     info = loaded.info(datetime.now(UTC))
     # A check, like the others: exit 1 when this certificate cannot sign today.
     usable = info.is_valid and info.key_matches
@@ -254,7 +269,7 @@ def sign(
     from fe_tui.services import documents
 
     data, _ = xmlsafe.read_file(source)
-    loaded = documents.load_certificate(cert_path, _password(password_env))
+    loaded = _load_certificate(cert_path, password_env)
     signed = documents.sign_xml(
         data, loaded, role=role, digest=digest, check_issue_date=not allow_other_date
     )
@@ -426,10 +441,9 @@ def _run_dian(opts: DianCall, call: Callable[[Any], Any], notes: list[str] | Non
     from fe_tui.dian.client import DianClient
     from fe_tui.dian.environments import resolve
     from fe_tui.services import dian_ops
-    from fe_tui.services.documents import load_certificate
 
     environment = resolve(opts.env_key, opts.url)
-    loaded = load_certificate(opts.cert_path, _password(opts.password_env))
+    loaded = _load_certificate(opts.cert_path, opts.password_env)
     loaded.check_valid_at(datetime.now(UTC))
 
     async def go() -> Any:

@@ -20,6 +20,7 @@ Tree::
     ├── SchemaError                a generated document does not validate against DIAN's XSD
     ├── CertificateError           PKCS#12 problems
     │   ├── WrongPasswordError
+    │   ├── MissingPasswordError   the PKCS#12 needs a password and none was given
     │   ├── NotPkcs12Error
     │   ├── NoPrivateKeyError
     │   ├── KeyMismatchError
@@ -93,6 +94,10 @@ class CertificateError(FeError):
 
 class WrongPasswordError(CertificateError):
     """The PKCS#12 password is wrong."""
+
+
+class MissingPasswordError(CertificateError):
+    """The PKCS#12 needs a password and none was given (not the same as a wrong one)."""
 
 
 class NotPkcs12Error(CertificateError):

@@ -36,6 +36,7 @@ from fe_tui.errors import (
     FeError,
     InputError,
     KeyMismatchError,
+    MissingPasswordError,
     NoPrivateKeyError,
     NotPkcs12Error,
     WrongPasswordError,
@@ -202,10 +203,16 @@ def test_wrong_password(legacy: str | bool) -> None:
     assert caught.value.fields["reason"] == "wrong_password"
 
 
-def test_wrong_password_when_none_given() -> None:
+def test_no_password_given_is_not_a_wrong_password() -> None:
     leaf = default_leaf()
-    with pytest.raises(WrongPasswordError):
+    with pytest.raises(MissingPasswordError) as caught:
         load_pkcs12(make_p12(leaf.key, leaf.cert), None)
+    assert "no se dio ninguna" in caught.value.message
+    assert "incorrecta" not in caught.value.message
+    assert caught.value.fields["reason"] == "no_password"
+    # An empty password is a password: wrong, not missing.
+    with pytest.raises(WrongPasswordError):
+        load_pkcs12(make_p12(leaf.key, leaf.cert), "")
 
 
 def _modern_p12() -> bytes:

@@ -89,6 +89,7 @@ from fe_tui.errors import (
     CertificateNotYetValidError,
     InputError,
     KeyMismatchError,
+    MissingPasswordError,
     NoPrivateKeyError,
     NotPkcs12Error,
     WrongPasswordError,
@@ -520,7 +521,9 @@ def _try_load(
         return None
 
 
-def _load(data: bytes, secrets: Sequence[_Secret], source: str) -> LoadedCertificate:
+def _load(
+    data: bytes, secrets: Sequence[_Secret], source: str, *, given: bool = True
+) -> LoadedCertificate:
     if not data:
         raise NotPkcs12Error(
             f"No se pudo leer {source}: está vacío (0 bytes).", source=source, reason="empty"
@@ -566,6 +569,13 @@ def _load(data: bytes, secrets: Sequence[_Secret], source: str) -> LoadedCertifi
                 "configuración de OpenSSL del sistema.",
                 source=source,
                 reason="legacy_provider_disabled",
+                encryption=list(encryption),
+            )
+        if not given:
+            raise MissingPasswordError(
+                f"{_capitalize(source)} pide contraseña y no se dio ninguna.",
+                source=source,
+                reason="no_password",
                 encryption=list(encryption),
             )
         raise WrongPasswordError(
@@ -640,13 +650,15 @@ def load_pkcs12(
 
     :raises NotPkcs12Error: empty, too large, corrupt, truncated or another format.
     :raises WrongPasswordError: a well-formed PKCS#12 that the password does not open.
+    :raises MissingPasswordError: ``password`` is None and the PKCS#12 needs one.
     :raises NoPrivateKeyError: only certificates inside.
     :raises KeyMismatchError: the key belongs to none of the certificates.
     :raises CertificateError: other problems (non-RSA key, legacy provider disabled).
     """
+    given = password is not None
     secrets = _password_candidates(password)
     del password  # keep it out of traceback locals
-    return _load(data, secrets, source)
+    return _load(data, secrets, source, given=given)
 
 
 def load_pkcs12_file(
@@ -659,6 +671,7 @@ def load_pkcs12_file(
 
     :raises InputError: the file is missing, is a folder or cannot be read.
     """
+    given = password is not None
     secrets = _password_candidates(password)
     del password  # keep it out of traceback locals
     file = Path(path)
@@ -699,7 +712,7 @@ def load_pkcs12_file(
             f"No se pudo leer el archivo del certificado {file}: {exc.strerror or exc}",
             path=str(file),
         ) from None
-    return _load(data, secrets, label)
+    return _load(data, secrets, label, given=given)
 
 
 # --------------------------------------------------------------------------- inspection
