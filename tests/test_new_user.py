@@ -5,6 +5,7 @@ Items 5–7 (journal, zip counter, permissions, resend hint) and 11 live with th
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from click.testing import CliRunner, Result
 from fe_tui import exit_codes
 from fe_tui.cli import main
 from tests import certs
-from tests.test_cli import today_json
+from tests.test_cli import PASSWORD_ENV, today_json
 
 NO_PASSWORD: dict[str, str | None] = {"FE_TUI_CERT_PASSWORD": None}
 
@@ -65,3 +66,86 @@ def test_password_less_pkcs12_needs_no_password(tmp_path: Path) -> None:
     path.write_bytes(certs.make_p12(leaf.key, leaf.cert, (), None))
     result = run("cert", "info", str(path), env=NO_PASSWORD)
     assert result.exit_code == 0, result.output
+
+
+# -- item 3: libxml2's and httpx's English stay out; a zip is recognised --------------------------
+LIBXML2_ENGLISH = ("Start tag", "Document is empty", "XML_PARSE_HUGE", "Excessive", "Premature")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "vacío"),
+        (b"hola", "no empieza con una etiqueta XML"),
+        (b"<Invoice>" * 300, "256 niveles"),
+        (b"<Invoice><a></Invoice>", "cierra </Invoice> donde se esperaba </a>"),
+        (b"%PDF-1.7\n...", "es un PDF"),
+    ],
+    ids=["empty", "text", "deep", "mismatch", "pdf"],
+)
+def test_unreadable_xml_is_one_spanish_line(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "doc.xml"
+    path.write_bytes(content)
+    for command in (["verify", str(path)], ["cufe", str(path), "--key", "x" * 40]):
+        result = run(*command)
+        assert result.exit_code == exit_codes.USAGE
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert expected in result.output
+        assert not any(text in result.output for text in LIBXML2_ENGLISH), result.output
+
+
+def test_a_zip_where_xml_is_expected_is_named(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "z.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("fv.xml", "<Invoice/>")
+    result = run("verify", str(path))
+    assert result.exit_code == exit_codes.USAGE
+    assert "es un archivo zip" in result.output and "Descomprímalo" in result.output
+
+
+def test_connection_refused_reads_in_spanish(p12_file: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/WcfDianCustomerServices.svc"
+    result = run(
+        "dian",
+        "status",
+        "a" * 96,
+        "--env",
+        "simulator",
+        "--url",
+        url,
+        "--cert",
+        str(p12_file),
+        env=PASSWORD_ENV,
+    )
+    assert result.exit_code == exit_codes.NO_VERDICT, result.output
+    assert "No se pudo conectar" in result.output
+    assert "ConnectError" not in result.output and "attempts" not in result.output
+
+
+# -- item 4: deeply nested JSON is an input error ------------------------------------------------
+@pytest.mark.parametrize("opening", ["[", '{"a":'], ids=["lists", "objects"])
+def test_deeply_nested_json_is_an_input_error(tmp_path: Path, opening: str) -> None:
+    path = tmp_path / "hondo.json"
+    path.write_text(opening * 200_000, encoding="utf-8")
+    result = run("build", str(path), "-o", str(tmp_path / "x.xml"))
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "anida demasiados niveles" in result.output
+    assert "inesperado" not in result.output and "Recursion" not in result.output
+
+
+def test_nested_json_inside_a_valid_request_is_an_input_error(tmp_path: Path) -> None:
+    data = json.loads(today_json(tmp_path).read_text(encoding="utf-8"))
+    text = json.dumps(data)
+    deep = text[:-1] + ', "extra": ' + "[" * 5000 + "]" * 5000 + "}"
+    path = tmp_path / "hondo.json"
+    path.write_text(deep, encoding="utf-8")
+    result = run("build", str(path), "-o", str(tmp_path / "x.xml"))
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "inesperado" not in result.output

@@ -427,9 +427,51 @@ class DianClient:
 
 
 # -- helpers --------------------------------------------------------------------------------------
+#: httpx's transport exceptions → a Spanish reason (the class name stays in ``cause`` for logs).
+_TRANSPORT_REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (httpx.ConnectTimeout, "el servidor no aceptó la conexión a tiempo"),
+    (httpx.PoolTimeout, "no hubo una conexión libre a tiempo"),
+    (httpx.ReadTimeout, "se agotó el tiempo de espera de la respuesta"),
+    (httpx.WriteTimeout, "se agotó el tiempo mientras se enviaba la petición"),
+    (httpx.UnsupportedProtocol, "la URL no empieza por https:// (ni http:// para el simulador)"),
+    (httpx.ProxyError, "falló el proxy"),
+    (httpx.LocalProtocolError, "la petición HTTP no se pudo formar"),
+    (httpx.RemoteProtocolError, "el servidor cerró la conexión o no respondió HTTP válido"),
+    (httpx.WriteError, "se cortó la conexión mientras se enviaba la petición"),
+    (httpx.ReadError, "se cortó la conexión mientras llegaba la respuesta"),
+)
+#: Texts of the OS and of the TLS library inside a ConnectError → Spanish.
+_CONNECT_REASONS: tuple[tuple[str, str], ...] = (
+    ("CERTIFICATE_VERIFY_FAILED", "el certificado del servidor no es de confianza"),
+    ("certificate verify failed", "el certificado del servidor no es de confianza"),
+    ("SSL", "falló la negociación TLS"),
+    ("Name or service not known", "no se encontró el nombre del servidor (DNS)"),
+    ("nodename nor servname", "no se encontró el nombre del servidor (DNS)"),
+    ("Temporary failure in name resolution", "no se pudo resolver el nombre del servidor (DNS)"),
+    ("getaddrinfo failed", "no se encontró el nombre del servidor (DNS)"),
+    ("No address associated", "no se encontró el nombre del servidor (DNS)"),
+    ("Connection refused", "el servidor rechazó la conexión (¿apagado o puerto equivocado?)"),
+    ("Network is unreachable", "la red no está disponible"),
+    ("No route to host", "no hay ruta hasta el servidor"),
+    (
+        "All connection attempts failed",
+        "el servidor no acepta conexiones (¿apagado o URL equivocada?)",
+    ),
+)
+
+
 def _reason(exc: Exception) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """One Spanish phrase for a transport failure (never httpx's English)."""
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        for needle, spanish in _CONNECT_REASONS:
+            if needle in text:
+                return spanish
+        return "no se pudo abrir la conexión"
+    for kind, spanish in _TRANSPORT_REASONS:
+        if isinstance(exc, kind):
+            return spanish
+    return "falló la comunicación"
 
 
 def _connection_failed(exc: httpx.HTTPError, operation: str) -> Outcome:
@@ -474,7 +516,7 @@ def _unreadable(
     elif not answer.strip():
         reason = "la respuesta llegó vacía."
     else:
-        reason = exc.message if isinstance(exc, FeError) else f"datos inválidos ({exc})."
+        reason = exc.message if isinstance(exc, FeError) else "datos inválidos."
     return outcomes.MalformedAnswer(reason, http_status=status, operation=operation, record=record)
 
 
