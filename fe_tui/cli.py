@@ -265,14 +265,26 @@ def sign(
 ) -> None:
     """Firma un XML DIAN con XAdES-EPES."""
     from fe_tui import xmlsafe
+    from fe_tui.errors import SigningError
     from fe_tui.fileio import write_private
     from fe_tui.services import documents
 
     data, _ = xmlsafe.read_file(source)
     loaded = _load_certificate(cert_path, password_env)
-    signed = documents.sign_xml(
-        data, loaded, role=role, digest=digest, check_issue_date=not allow_other_date
-    )
+    try:
+        signed = documents.sign_xml(
+            data, loaded, role=role, digest=digest, check_issue_date=not allow_other_date
+        )
+    except SigningError as exc:
+        if "signing_date" not in exc.fields:
+            raise
+        raise SigningError(
+            f"{exc.message.removesuffix(' Genere el documento con la fecha de hoy.')} "
+            f"Vuelva a construirlo con «fe-tui build ARCHIVO.json --now -o "
+            f"{source.name}» (mismo número, fecha de hoy) o, solo para una prueba local, "
+            "firme con --allow-other-date.",
+            **exc.fields,
+        ) from None
     write_private(output, signed)
     if as_json:
         _emit_json({"ok": True, "output": str(output), "bytes": len(signed)})

@@ -6,14 +6,19 @@ Items 5–7 (journal, zip counter, permissions, resend hint) and 11 live with th
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from fe_tui import exit_codes
+from fe_tui import exit_codes, ns
 from fe_tui.cli import main
+from fe_tui.domain.models import COLOMBIA_TZ
+from fe_tui.errors import InputError
+from fe_tui.services import documents
 from tests import certs
+from tests.conftest import EXAMPLES
 from tests.test_cli import PASSWORD_ENV, today_json
 
 NO_PASSWORD: dict[str, str | None] = {"FE_TUI_CERT_PASSWORD": None}
@@ -149,3 +154,61 @@ def test_nested_json_inside_a_valid_request_is_an_input_error(tmp_path: Path) ->
     result = run("build", str(path), "-o", str(tmp_path / "x.xml"))
     assert result.exit_code == exit_codes.USAGE, result.output
     assert "inesperado" not in result.output
+
+
+# -- item 15: build --now validates the re-dated document -----------------------------------------
+def _frozen(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, 9, 30, tzinfo=COLOMBIA_TZ)
+
+
+def test_redating_runs_the_date_checks_again() -> None:
+    request = documents.load_request(EXAMPLES / "factura.json")
+    with pytest.raises(InputError) as caught:
+        documents.issued_now(request, _frozen(2031, 3, 1))
+    message = caught.value.message
+    assert message.startswith("con la fecha de emisión 2031-03-01 (--now)")
+    assert "fuera de la vigencia de la resolución 18760000001" in message
+
+
+def test_redating_keeps_the_payment_term() -> None:
+    request = documents.load_request(EXAMPLES / "factura.json")
+    term = request.document.payment.due_date - request.document.issue_date  # type: ignore[operator]
+    redated = documents.issued_now(request, _frozen(2029, 6, 1))
+    assert redated.document.issue_date == date(2029, 6, 1)
+    assert redated.document.payment.due_date == date(2029, 6, 1) + term
+    assert redated.document.effective_due_date == date(2029, 6, 1) + term
+    built = documents.build(redated)
+    assert built.document.root.findtext(f"{{{ns.CBC}}}DueDate") == str(date(2029, 6, 1) + term)
+
+
+def test_build_now_refuses_a_date_outside_the_resolution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = documents.issued_now
+    monkeypatch.setattr(documents, "issued_now", lambda r: real(r, _frozen(2031, 3, 1)))
+    out = tmp_path / "f.xml"
+    result = run("build", str(EXAMPLES / "factura.json"), "--now", "-o", str(out))
+    assert result.exit_code == exit_codes.USAGE
+    assert "vigencia de la resolución" in result.output and not out.exists()
+
+
+# -- item 1: the date guard says how to get past it ---------------------------------------------
+def test_sign_date_guard_names_build_now_and_allow_other_date(
+    tmp_path: Path, p12_file: Path
+) -> None:
+    unsigned = tmp_path / "factura.xml"
+    assert run("build", str(EXAMPLES / "factura.json"), "-o", str(unsigned)).exit_code == 0
+    result = run(
+        "sign",
+        str(unsigned),
+        "--cert",
+        str(p12_file),
+        "-o",
+        str(tmp_path / "o.xml"),
+        env=PASSWORD_ENV,
+    )
+    assert result.exit_code == exit_codes.USAGE
+    line = result.output.strip()
+    assert len(line.splitlines()) == 1
+    assert "fe-tui build ARCHIVO.json --now -o factura.xml" in line
+    assert "--allow-other-date" in line

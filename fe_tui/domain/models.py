@@ -1496,6 +1496,14 @@ def load_document_request(data: bytes | str) -> DocumentRequest:
         raise InputError(_TOO_DEEP) from None
     if not isinstance(raw, dict):
         raise InputError("el JSON debe ser un objeto {...} con environment, issuer, document…")
+    return validate_document_request(raw)
+
+
+def validate_document_request(raw: dict[str, Any], *, context: str = "") -> DocumentRequest:
+    """Validate a parsed request (every model validator runs, dates included).
+
+    ``context`` is put before the error count (e.g. ``"con la fecha de hoy, "``).
+    """
     try:
         return DocumentRequest.model_validate(raw)
     except RecursionError:
@@ -1503,6 +1511,6 @@ def load_document_request(data: bytes | str) -> DocumentRequest:
     except ValidationError as exc:
         text_errors = format_validation_error(exc)
         raise InputError(
-            f"el documento tiene {exc.error_count()} error(es):\n{text_errors}",
+            f"{context}el documento tiene {exc.error_count()} error(es):\n{text_errors}",
             errors=exc.error_count(),
         ) from exc

@@ -7,7 +7,7 @@ Every function raises from :mod:`fe_tui.errors` with a Spanish message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from lxml import etree
@@ -16,7 +16,12 @@ from fe_tui import ns, xmlsafe
 from fe_tui.crypto import xades
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12_file
 from fe_tui.crypto.verify import VerificationReport, verify_document
-from fe_tui.domain.models import COLOMBIA_TZ, DocumentRequest, load_document_request
+from fe_tui.domain.models import (
+    COLOMBIA_TZ,
+    DocumentRequest,
+    load_document_request,
+    validate_document_request,
+)
 from fe_tui.fileio import read_input
 from fe_tui.ubl import builder, xsd
 from fe_tui.ubl.reader import UuidCheck, diagnose_uuid, read_facts
@@ -32,14 +37,29 @@ def load_request(path: str | Path) -> DocumentRequest:
 
 
 def issued_now(request: DocumentRequest, now: datetime | None = None) -> DocumentRequest:
-    """The same request dated now (Colombian time, whole seconds).
+    """The same request dated now (Colombian time, whole seconds), validated again.
 
     DIAN wants IssueDate to be the signing and transmission date (FAD09e), so a
     document re-issued after a rejection is re-dated, keeping its number.
+
+    The due dates (``due_date``, ``payment.due_date``) move with the issue date,
+    keeping the payment term (30 days stay 30 days): a due date is a term agreed
+    with the buyer, not a day on the calendar. Every validator then runs again
+    on the new date (resolution validity, due date not before issue, tax rates
+    in force, credit note not before its invoice); a failure raises
+    :class:`~fe_tui.errors.InputError` saying the re-dating caused it.
     """
     when = (now or datetime.now(COLOMBIA_TZ)).astimezone(COLOMBIA_TZ).replace(microsecond=0)
-    document = request.document.model_copy(update={"issue_at": when})
-    return request.model_copy(update={"document": document})
+    shift = when.date() - request.document.issue_date
+    raw = request.model_dump(mode="json")
+    document = raw["document"]
+    document["issue_at"] = when.isoformat()
+    for holder in (document, document.get("payment") or {}):
+        if holder.get("due_date"):
+            holder["due_date"] = (date.fromisoformat(holder["due_date"]) + shift).isoformat()
+    return validate_document_request(
+        raw, context=f"con la fecha de emisión {when:%Y-%m-%d} (--now), "
+    )
 
 
 @dataclass(frozen=True)
