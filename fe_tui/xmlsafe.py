@@ -22,6 +22,11 @@ from fe_tui.errors import UnsafeXmlError, XmlError, XmlTooLargeError
 #: Default cap on an XML document read from outside (bytes). DIAN documents
 #: are a few hundred KB; an AttachedDocument with attachments a few MB.
 MAX_XML_BYTES = 20 * 1024 * 1024
+#: Room kept for the XAdES signature (a few KB; three certificates at most), so that
+#: every document ``build`` writes can be signed and the signed one read back.
+SIGNATURE_ALLOWANCE = 64 * 1024
+#: The one size policy for documents: what ``build`` writes and ``sign`` accepts.
+MAX_UNSIGNED_BYTES = MAX_XML_BYTES - SIGNATURE_ALLOWANCE
 
 
 def _parser() -> etree.XMLParser:
@@ -83,6 +88,10 @@ _LIBXML2_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"^EndTag: '</' not found", "tiene una etiqueta de cierre mal escrita"),
         (r"^Specification mandates value for attribute (\S+)", "tiene el atributo \\1 sin valor"),
+        (
+            r"too big|too long|Resource limit exceeded",
+            "tiene un texto o comentario de más de 10 MB (el límite de lectura segura)",
+        ),
         (
             r"[Hh]uge input lookup|Memory allocation failed|xmlSAX2Characters",
             "excede los límites de lectura segura",
@@ -171,6 +180,20 @@ def parse_bytes(
             f"{what} declara un DOCTYPE; por seguridad no se procesa.",
         )
     return root
+
+
+def check_document_size(size: int, what: str, *, limit: int | None = None) -> None:
+    """Refuse a document over the size policy before it is written (one message for all)."""
+    limit = MAX_UNSIGNED_BYTES if limit is None else limit
+    if size > limit:
+        raise XmlTooLargeError(
+            f"{what} ocuparía {size / 1_048_576:.1f} MB; el límite de un documento es "
+            f"{limit / 1_048_576:.1f} MB (para que firmado no pase de "
+            f"{MAX_XML_BYTES / 1_048_576:.0f} MB, lo que leen sign, verify y dian send). "
+            "No se escribió nada: divida la venta en varios documentos.",
+            size=size,
+            limit=limit,
+        )
 
 
 def read_file(path: str | Path, *, max_bytes: int = MAX_XML_BYTES) -> tuple[bytes, etree._Element]:

@@ -74,7 +74,14 @@ def test_password_less_pkcs12_needs_no_password(tmp_path: Path) -> None:
 
 
 # -- item 3: libxml2's and httpx's English stay out; a zip is recognised --------------------------
-LIBXML2_ENGLISH = ("Start tag", "Document is empty", "XML_PARSE_HUGE", "Excessive", "Premature")
+LIBXML2_ENGLISH = (
+    "Start tag",
+    "Document is empty",
+    "XML_PARSE_HUGE",
+    "Excessive",
+    "Premature",
+    "Resource",
+)
 
 
 @pytest.mark.parametrize(
@@ -85,8 +92,9 @@ LIBXML2_ENGLISH = ("Start tag", "Document is empty", "XML_PARSE_HUGE", "Excessiv
         (b"<Invoice>" * 300, "256 niveles"),
         (b"<Invoice><a></Invoice>", "cierra </Invoice> donde se esperaba </a>"),
         (b"%PDF-1.7\n...", "es un PDF"),
+        (b"<Invoice>" + b"x" * 10_500_000 + b"</Invoice>", "más de 10 MB"),
     ],
-    ids=["empty", "text", "deep", "mismatch", "pdf"],
+    ids=["empty", "text", "deep", "mismatch", "pdf", "huge-text"],
 )
 def test_unreadable_xml_is_one_spanish_line(tmp_path: Path, content: bytes, expected: str) -> None:
     path = tmp_path / "doc.xml"
@@ -212,3 +220,43 @@ def test_sign_date_guard_names_build_now_and_allow_other_date(
     assert len(line.splitlines()) == 1
     assert "fe-tui build ARCHIVO.json --now -o factura.xml" in line
     assert "--allow-other-date" in line
+
+
+# -- item 8: one size policy -----------------------------------------------------------------------
+def test_build_refuses_a_document_that_sign_would_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fe_tui import xmlsafe
+
+    size = len(documents.build(documents.load_request(EXAMPLES / "factura.json")).xml)
+    monkeypatch.setattr(xmlsafe, "MAX_UNSIGNED_BYTES", size - 1)
+    out = tmp_path / "f.xml"
+    result = run("build", str(EXAMPLES / "factura.json"), "-o", str(out))
+    assert result.exit_code == exit_codes.USAGE
+    assert "el límite de un documento" in result.output and "No se escribió nada" in result.output
+    assert not out.exists()
+
+
+def test_size_limits_agree() -> None:
+    from fe_tui import xmlsafe
+
+    # Anything build may write, signed, is still readable by sign/verify/dian send.
+    assert xmlsafe.MAX_UNSIGNED_BYTES + xmlsafe.SIGNATURE_ALLOWANCE == xmlsafe.MAX_XML_BYTES
+    assert xmlsafe.SIGNATURE_ALLOWANCE >= 32 * 1024
+
+
+def test_sign_refuses_what_signed_would_exceed_the_limit(p12_file: Path, tmp_path: Path) -> None:
+    from fe_tui import xmlsafe
+
+    unsigned = tmp_path / "f.xml"
+    assert run("build", str(today_json(tmp_path)), "-o", str(unsigned)).exit_code == 0
+    data = unsigned.read_bytes()
+    comment = b"<!--" + b"x" * 10_000 + b"-->"
+    count = (xmlsafe.MAX_UNSIGNED_BYTES - len(data)) // len(comment) + 1
+    padded = data.replace(b"</Invoice>", comment * count + b"</Invoice>")
+    assert xmlsafe.MAX_UNSIGNED_BYTES < len(padded) < xmlsafe.MAX_XML_BYTES
+    unsigned.write_bytes(padded)
+    out = tmp_path / "o.xml"
+    result = run("sign", str(unsigned), "--cert", str(p12_file), "-o", str(out), env=PASSWORD_ENV)
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "el límite de un documento" in result.output and not out.exists()

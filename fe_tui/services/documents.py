@@ -73,9 +73,12 @@ class BuildResult:
 def build(request: DocumentRequest, *, validate: bool = True) -> BuildResult:
     """Build the UBL document and (by default) validate it against DIAN's XSDs."""
     built = builder.build(request)
+    data = built.to_bytes()
+    # One size policy (xmlsafe): what build writes can be signed, read back and sent.
+    xmlsafe.check_document_size(len(data), "El XML de este documento")
     if validate:
         xsd.assert_valid(built.root, unsigned=True)
-    return BuildResult(built, built.to_bytes())
+    return BuildResult(built, data)
 
 
 def load_certificate(path: str | Path, password: str | None) -> LoadedCertificate:
@@ -93,6 +96,7 @@ def sign_xml(
     check_issue_date: bool = True,
 ) -> bytes:
     """Sign an unsigned DIAN document given as bytes (ours or from another builder)."""
+    xmlsafe.check_document_size(len(data), "Firmado, el documento")
     root = xmlsafe.parse_bytes(data, what="el XML a firmar")
     prepared = xades.prepare_for_signing(root)
     return sign_tree(
