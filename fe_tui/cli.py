@@ -160,8 +160,8 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
         ("Entidad (CA)", info.issuer),
         ("Serial", str(info.serial_number)),
         ("NIT", f"{info.nit} ({info.nit_source})" if info.nit else "no encontrado"),
-        ("Válido desde", f"{info.not_before:%Y-%m-%d %H:%M} UTC"),
-        ("Válido hasta", f"{info.not_after:%Y-%m-%d %H:%M} UTC"),
+        ("Válido desde", _colombian(info.not_before)),
+        ("Válido hasta", _colombian(info.not_after)),
         ("Días restantes", str(info.days_left)),
         ("Estado", info.status),
         ("Llave y certificado", "coinciden" if info.key_matches else "NO coinciden"),
@@ -171,12 +171,19 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
     for label, value in rows:
         click.echo(f"{label:<20} {value}")
     for entry in info.chain:
-        click.echo(f"{'Cadena':<20} {entry.subject} (vence {entry.not_after:%Y-%m-%d})")
+        click.echo(f"{'Cadena':<20} {entry.subject} (vence {_colombian(entry.not_after)[:10]})")
     for warning in info.warnings:
         click.echo(f"Advertencia: {warning}")
     if not usable:
         click.echo("Este certificado no puede firmar hoy (vencido, aún no vigente o llave ajena).")
     sys.exit(EXIT_OK if usable else EXIT_CHECK_FAILED)
+
+
+def _colombian(moment: datetime) -> str:
+    """A moment as ``verify`` prints it: Colombian wall-clock time."""
+    from fe_tui.domain.colombia import COLOMBIA_TZ
+
+    return f"{moment.astimezone(COLOMBIA_TZ):%Y-%m-%d %H:%M:%S} (hora Colombia)"
 
 
 # -- build -----------------------------------------------------------------------------------------

@@ -260,3 +260,51 @@ def test_sign_refuses_what_signed_would_exceed_the_limit(p12_file: Path, tmp_pat
     result = run("sign", str(unsigned), "--cert", str(p12_file), "-o", str(out), env=PASSWORD_ENV)
     assert result.exit_code == exit_codes.USAGE, result.output
     assert "el límite de un documento" in result.output and not out.exists()
+
+
+# -- item 9: days left in Colombian calendar days; dates in Colombian time -------------------------
+def test_expired_yesterday_is_minus_one_day(tmp_path: Path) -> None:
+    from datetime import UTC, timedelta
+
+    now = datetime.now(UTC)
+    leaf = certs.make_leaf(
+        not_before=now - timedelta(days=400), not_after=now - timedelta(hours=25)
+    )
+    path = tmp_path / "ayer.p12"
+    path.write_bytes(certs.make_p12(leaf.key, leaf.cert))
+    info = json.loads(run("cert", "info", str(path), "--json", env=PASSWORD_ENV).output)
+    assert info["certificate"]["days_left"] in (-1, -2)  # 25 h ago: yesterday, or the day before
+    expected = (
+        (now - timedelta(hours=25)).astimezone(COLOMBIA_TZ).date()
+        - now.astimezone(COLOMBIA_TZ).date()
+    ).days
+    assert info["certificate"]["days_left"] == expected
+
+
+def test_days_left_counts_colombian_calendar_days() -> None:
+    from datetime import UTC
+
+    from fe_tui.crypto.certificates import certificate_info
+
+    # 2026-03-10 10:00 in Colombia; the certificate ended 2026-03-09 09:00 in Colombia (25 h).
+    now = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+    leaf = certs.make_leaf(
+        not_before=datetime(2025, 3, 1, tzinfo=UTC),
+        not_after=datetime(2026, 3, 9, 14, 0, tzinfo=UTC),
+    )
+    assert certificate_info(leaf.cert, now=now).days_left == -1
+    # Ends tonight at 23:00 in Colombia (04:00 UTC tomorrow): today, 0 days left.
+    leaf = certs.make_leaf(
+        not_before=datetime(2025, 3, 1, tzinfo=UTC),
+        not_after=datetime(2026, 3, 11, 4, 0, tzinfo=UTC),
+    )
+    info = certificate_info(leaf.cert, now=now)
+    assert info.days_left == 0 and any("vence hoy" in w for w in info.warnings)
+
+
+def test_cert_info_prints_validity_in_colombian_time(p12_file: Path) -> None:
+    result = run("cert", "info", str(p12_file), env=PASSWORD_ENV)
+    assert result.exit_code == 0
+    rows = [line for line in result.output.splitlines() if line.startswith("Válido")]
+    assert len(rows) == 2 and all(row.endswith("(hora Colombia)") for row in rows), rows
+    assert "UTC" not in "\n".join(rows)

@@ -833,7 +833,7 @@ def _validity_warnings(
         ]
     if days_left > max(EXPIRY_WARNING_DAYS):
         return []
-    when = "en menos de un día" if days_left == 0 else f"en {_days(days_left)}"
+    when = {0: "hoy", 1: "mañana"}.get(days_left, f"en {_days(days_left)}")
     if days_left <= 7:
         advice = "Renuévelo ya: la entidad certificadora debe validar la identidad y eso toma días."
     elif days_left <= 30:
@@ -859,7 +859,10 @@ def certificate_info(
     moment = datetime.now(UTC) if now is None else _as_utc(now, "now")
     not_before = certificate.not_valid_before_utc
     not_after = certificate.not_valid_after_utc
-    days_left = (not_after - moment).days
+    # Colombian calendar days, as verify dates things: expired yesterday is -1, not -2.
+    days_left = (
+        not_after.astimezone(COLOMBIA_TZ).date() - moment.astimezone(COLOMBIA_TZ).date()
+    ).days
     issuer_cn = _cn(certificate.issuer)
     warnings = _validity_warnings(
         not_before, not_after, moment, days_left, issuer_cn or "la entidad certificadora"
