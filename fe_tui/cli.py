@@ -538,11 +538,14 @@ def dian_status(
     opts: DianCall,
 ) -> None:
     """Estado de un documento en la DIAN por su CUFE/CUDE (GetStatus), o de un lote por ZipKey."""
-    key = key.strip()
-    is_zip_key = len(key) == 36 and key.count("-") == 4
+    from fe_tui.dian.client import check_document_key, check_zip_key, is_zip_key
+
+    # Checked before the certificate is opened: a malformed key is a usage error, nothing sent.
+    zip_query = is_zip_key(key)
+    key = check_zip_key(key) if zip_query else check_document_key(key)
 
     async def call(client: Any) -> Any:
-        if is_zip_key:
+        if zip_query:
             return await client.get_status_zip(key)
         return await client.get_status(key)
 

@@ -311,7 +311,7 @@ async def test_status_zip_in_process(identity: Identity) -> None:
     r = dian(status_code="", status_description="Batch en proceso de validación.")
     handler = respond("GetStatusZip", messages.render_status_zip([r]))
     async with client_for(identity, handler) as client:
-        outcome = await client.get_status_zip("zip-key")
+        outcome = await client.get_status_zip("4d1c5f0e-0000-4000-8000-000000000003")
     assert isinstance(outcome, outcomes.BatchStatus)
     assert outcome.in_process and not outcome.final and outcome.retryable
     assert isinstance(outcome.items[0], outcomes.InProcess)
@@ -329,7 +329,7 @@ async def test_status_zip_test_set_accepted(identity: Identity) -> None:
     ]
     handler = respond("GetStatusZip", messages.render_status_zip(items))
     async with client_for(identity, handler) as client:
-        outcome = await client.get_status_zip("zip-key")
+        outcome = await client.get_status_zip("4d1c5f0e-0000-4000-8000-000000000003")
     assert isinstance(outcome, outcomes.BatchStatus)
     assert outcome.final and not outcome.in_process
     assert outcome.test_set_accepted

@@ -519,7 +519,7 @@ def test_cli_communication_failure_exit_3(p12_file: Path, tmp_path: Path) -> Non
     r = cli(
         "dian",
         "status",
-        "abc",
+        "abc" * 32,
         "--env",
         "simulator",
         "--cert",
@@ -533,7 +533,7 @@ def test_cli_communication_failure_exit_3(p12_file: Path, tmp_path: Path) -> Non
     r = cli(
         "dian",
         "status",
-        "abc",
+        "abc" * 32,
         "--env",
         "produccion",
         "--cert",

@@ -308,3 +308,53 @@ def test_cert_info_prints_validity_in_colombian_time(p12_file: Path) -> None:
     rows = [line for line in result.output.splitlines() if line.startswith("Válido")]
     assert len(rows) == 2 and all(row.endswith("(hora Colombia)") for row in rows), rows
     assert "UTC" not in "\n".join(rows)
+
+
+# -- item 10: input checked before use ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("zzz", "no es un CUFE/CUDE"),
+        ("a" * 95, "tiene 95"),
+        ("g" * 96, "no son hexadecimales"),
+        ("4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5", "no es un CUFE/CUDE"),
+        ("   ", "Falta el CUFE/CUDE"),
+    ],
+    ids=["short", "95-hex", "not-hex", "almost-guid", "blank"],
+)
+def test_dian_status_refuses_a_malformed_key_without_sending(
+    key: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fe_tui.dian import client
+
+    def no_call(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("nothing may be sent")
+
+    monkeypatch.setattr(client.DianClient, "_call", no_call)
+    # No certificate and no password: the key is checked first.
+    result = run("dian", "status", key, "--cert", "no-existe.p12", env=NO_PASSWORD)
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert expected in result.output
+    if key.strip():
+        assert "No se consultó a la DIAN" in result.output
+
+
+async def test_client_refuses_malformed_keys() -> None:
+    from fe_tui.dian.client import check_document_key, check_zip_key, is_zip_key
+
+    assert check_document_key("A" * 96) == "a" * 96
+    assert is_zip_key("4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f")
+    assert check_zip_key(" 4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f ") == (
+        "4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f"
+    )
+    with pytest.raises(InputError, match="no es un ZipKey"):
+        check_zip_key("zip-key")
+    with pytest.raises(InputError, match="no es un CUFE/CUDE"):
+        check_document_key("zzz")
+
+
+@pytest.mark.parametrize("key", ["", "   "], ids=["empty", "blank"])
+def test_cufe_refuses_an_empty_key(key: str) -> None:
+    result = run("cufe", "cualquiera.xml", "--key", key)
+    assert result.exit_code == exit_codes.USAGE
+    assert "Falta la clave técnica" in result.output

@@ -109,6 +109,48 @@ def _require(value: str, what: str) -> str:
     return value.strip()
 
 
+_HEX96 = re.compile(r"[0-9a-fA-F]{96}")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= 24 else f"{value[:20]}…"
+
+
+def check_document_key(value: str) -> str:
+    """A CUFE/CUDE as DIAN takes it (96 hex characters, SHA-384), or InputError; nothing sent."""
+    key = _require(value, "el CUFE/CUDE")
+    if not _HEX96.fullmatch(key):
+        problem = (
+            f"tiene {len(key)}"
+            if re.fullmatch(r"[0-9a-fA-F]*", key)
+            else "trae caracteres que no son hexadecimales"
+        )
+        raise InputError(
+            f"«{_shown(key)}» no es un CUFE/CUDE: debe tener 96 caracteres hexadecimales "
+            f"(0-9, a-f) y {problem}. No se consultó a la DIAN.",
+            field="trackId",
+        )
+    return key.lower()
+
+
+def is_zip_key(value: str) -> bool:
+    """Whether ``value`` has the shape of a ZipKey/trackId (a GUID: 8-4-4-4-12 hex)."""
+    return _GUID.fullmatch(value.strip()) is not None
+
+
+def check_zip_key(value: str) -> str:
+    """A ZipKey (the trackId of an asynchronous upload: a GUID), or InputError; nothing sent."""
+    key = _require(value, "el ZipKey")
+    if not _GUID.fullmatch(key):
+        raise InputError(
+            f"«{_shown(key)}» no es un ZipKey: es un GUID como "
+            "4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f. No se consultó a la DIAN.",
+            field="trackId",
+        )
+    return key
+
+
 def _identification(id_type: str, id_number: str) -> tuple[str, str]:
     """Check a buyer identification for GetAcquirer: a DIAN type code and its number."""
     kind = _require(id_type, "el tipo de identificación")
@@ -259,11 +301,11 @@ class DianClient:
 
     async def get_status(self, track_id: str) -> Outcome:
         """GetStatus by CUFE/CUDE: the document's verdict, InProcess or NotFound."""
-        return await self._call("GetStatus", {"trackId": _require(track_id, "el CUFE/CUDE")})
+        return await self._call("GetStatus", {"trackId": check_document_key(track_id)})
 
     async def get_status_zip(self, zip_key: str) -> Outcome:
         """GetStatusZip by ZipKey: a BatchStatus."""
-        return await self._call("GetStatusZip", {"trackId": _require(zip_key, "el ZipKey")})
+        return await self._call("GetStatusZip", {"trackId": check_zip_key(zip_key)})
 
     async def get_numbering_range(
         self, account_code: str, account_code_t: str, software_code: str
@@ -280,9 +322,7 @@ class DianClient:
 
     async def get_xml_by_document_key(self, track_id: str) -> Outcome:
         """GetXmlByDocumentKey: StoredXml or NotFound."""
-        return await self._call(
-            "GetXmlByDocumentKey", {"trackId": _require(track_id, "el CUFE/CUDE")}
-        )
+        return await self._call("GetXmlByDocumentKey", {"trackId": check_document_key(track_id)})
 
     async def send_event_update_status(self, package: Package) -> Outcome:
         """SendEventUpdateStatus: register an event (ApplicationResponse zip)."""

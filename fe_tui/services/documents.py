@@ -22,6 +22,7 @@ from fe_tui.domain.models import (
     load_document_request,
     validate_document_request,
 )
+from fe_tui.errors import InputError
 from fe_tui.fileio import read_input
 from fe_tui.ubl import builder, xsd
 from fe_tui.ubl.reader import UuidCheck, diagnose_uuid, read_facts
@@ -173,6 +174,11 @@ def verify_file(path: str | Path) -> list[VerifiedPart]:
 
 
 def check_uuid_file(path: str | Path, secret: str) -> UuidCheck:
-    """Recompute a document's CUFE/CUDE with a technical key or PIN."""
+    """Recompute a document's CUFE/CUDE with a technical key or PIN (never empty)."""
+    if not secret.strip():
+        raise InputError(
+            "Falta la clave técnica (CUFE) o el PIN del software (CUDE): vino vacía.",
+            field="key",
+        )
     _, root = xmlsafe.read_file(path)
     return diagnose_uuid(read_facts(root), secret)
