@@ -29,7 +29,8 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from fe_tui.crypto import xades
-from fe_tui.domain.models import COLOMBIA_TZ, DocumentRequest, load_document_request
+from fe_tui.domain.models import DocumentRequest, load_document_request
+from fe_tui.services import documents
 from fe_tui.ubl import builder, packaging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,13 +63,10 @@ class BenchKey:
 
 def ten_line_request() -> DocumentRequest:
     data = (ROOT / "examples" / "factura.json").read_bytes()
-    req = load_document_request(data)
+    req = documents.issued_now(load_document_request(data))
     doc = req.document
     lines = [doc.lines[i % len(doc.lines)] for i in range(10)]
-    today = datetime.now(COLOMBIA_TZ).replace(microsecond=0)
-    return req.model_copy(
-        update={"document": doc.model_copy(update={"lines": lines, "issue_at": today})}
-    )
+    return req.model_copy(update={"document": doc.model_copy(update={"lines": lines})})
 
 
 def timed(fn: Callable[[], object], n: int) -> float:

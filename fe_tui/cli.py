@@ -1,13 +1,13 @@
 """Scriptable command line over the services (Click).
 
-Exit codes, the same for every command:
-
-- 0: success;
-- 1: the check ran and failed (signature does not hold, CUFE differs…);
-- 2: usage or input error (bad JSON, wrong password, unreadable file…).
+Exit codes, the same for every command, live in :mod:`fe_tui.exit_codes`
+(0 success, 1 check failed or DIAN said no, 2 usage or input error, 3 no
+verdict from DIAN, 70 unexpected failure).
 
 Every command takes ``--json`` for machine-readable output. Errors are one
-Spanish line on stderr, never a traceback.
+Spanish line on stderr, never a traceback; Click itself speaks Spanish through
+:mod:`fe_tui.cli_spanish` (``main`` is a :class:`~fe_tui.cli_spanish.SpanishGroup`,
+so every command and group added under it is Spanish too).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from fe_tui import cli_spanish, exit_codes
 from fe_tui.errors import FeError
 
 if TYPE_CHECKING:
@@ -32,9 +33,12 @@ if TYPE_CHECKING:
     from fe_tui.services.dian_ops import DianSession
     from fe_tui.settings import Settings
 
+cli_spanish.install()
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT = exit_codes.OK, exit_codes.CHECK_FAILED, exit_codes.USAGE
+EXIT_UNEXPECTED = exit_codes.INTERNAL
 DEFAULT_PASSWORD_ENV = "FE_TUI_CERT_PASSWORD"
 
 
@@ -63,7 +67,7 @@ def handle_errors(fn: F) -> F:
             sys.exit(EXIT_OK)
         except KeyboardInterrupt:
             click.echo("Interrumpido.", err=True)
-            sys.exit(130)
+            sys.exit(exit_codes.INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # last resort: one line, never a traceback
@@ -81,6 +85,23 @@ def _password(env_var: str) -> str | None:
     if sys.stdin.isatty():
         return getpass.getpass("Contraseña del certificado: ")
     return None
+
+
+def _load_certificate(path: Path, password_env: str) -> Any:
+    """Load the PKCS#12 at ``path``; when it needs a password nobody gave, say how to give one."""
+    from fe_tui.errors import MissingPasswordError
+    from fe_tui.services.documents import load_certificate
+
+    try:
+        return load_certificate(path, _password(password_env))
+    except MissingPasswordError as exc:
+        # Only reached without a terminal: on one, getpass asks (and "" is a wrong password).
+        raise MissingPasswordError(
+            f"{exc.message.removesuffix('.')}: la variable de entorno {password_env} no existe "
+            f"y no hay una terminal donde preguntarla. Dela con «export {password_env}=…» "
+            "(o nombre otra variable con --password-env VAR); nunca en la línea de comandos.",
+            **exc.fields,
+        ) from None
 
 
 def output_option(help_text: str) -> Callable[[F], F]:
@@ -104,6 +125,11 @@ password_option = click.option(
 )
 
 
+_EXIT_CODES_EPILOG = "Códigos de salida: " + "; ".join(
+    f"{code} {meaning}" for code, meaning in exit_codes.MEANINGS.items()
+)
+
+
 @dataclass
 class _CliState:
     """What the ``main`` group leaves in the click context for its commands."""
@@ -112,7 +138,11 @@ class _CliState:
     settings: Settings | None = None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=cli_spanish.SpanishGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_EXIT_CODES_EPILOG + ".",
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -150,15 +180,13 @@ def cert() -> None:
 
 
 @cert.command("info")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @password_option
 @json_option
 @handle_errors
 def cert_info(file: Path, password_env: str, as_json: bool) -> None:
-    """Muestra titular, CA, NIT, vigencia y cadena de FILE.p12."""
-    from fe_tui.services.documents import load_certificate
-
-    loaded = load_certificate(file, _password(password_env))
+    """Muestra titular, CA, NIT, vigencia y cadena de ARCHIVO.p12."""
+    loaded = _load_certificate(file, password_env)
     info = loaded.info(datetime.now(UTC))
     # A check, like the others: exit 1 when this certificate cannot sign today.
     usable = info.is_valid and info.key_matches
@@ -170,8 +198,8 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
         ("Entidad (CA)", info.issuer),
         ("Serial", str(info.serial_number)),
         ("NIT", f"{info.nit} ({info.nit_source})" if info.nit else "no encontrado"),
-        ("Válido desde", f"{info.not_before:%Y-%m-%d %H:%M} UTC"),
-        ("Válido hasta", f"{info.not_after:%Y-%m-%d %H:%M} UTC"),
+        ("Válido desde", _colombian(info.not_before)),
+        ("Válido hasta", _colombian(info.not_after)),
         ("Días restantes", str(info.days_left)),
         ("Estado", info.status),
         ("Llave y certificado", "coinciden" if info.key_matches else "NO coinciden"),
@@ -181,7 +209,7 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
     for label, value in rows:
         click.echo(f"{label:<20} {value}")
     for entry in info.chain:
-        click.echo(f"{'Cadena':<20} {entry.subject} (vence {entry.not_after:%Y-%m-%d})")
+        click.echo(f"{'Cadena':<20} {entry.subject} (vence {_colombian(entry.not_after)[:10]})")
     for warning in info.warnings:
         click.echo(f"Advertencia: {warning}")
     if not usable:
@@ -189,9 +217,16 @@ def cert_info(file: Path, password_env: str, as_json: bool) -> None:
     sys.exit(EXIT_OK if usable else EXIT_CHECK_FAILED)
 
 
+def _colombian(moment: datetime) -> str:
+    """A moment as ``verify`` prints it: Colombian wall-clock time."""
+    from fe_tui.domain.colombia import COLOMBIA_TZ
+
+    return f"{moment.astimezone(COLOMBIA_TZ):%Y-%m-%d %H:%M:%S} (hora Colombia)"
+
+
 # -- build -----------------------------------------------------------------------------------------
 @main.command()
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @output_option("Archivo XML de salida (sin firmar).")
 @click.option(
     "--now",
@@ -232,7 +267,7 @@ def build(source: Path, output: Path, issue_now: bool, as_json: bool) -> None:
 
 # -- sign ------------------------------------------------------------------------------------------
 @main.command()
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--cert",
     "cert_path",
@@ -254,6 +289,7 @@ def build(source: Path, output: Path, issue_now: bool, as_json: bool) -> None:
     type=click.Choice(["sha256", "sha384", "sha512"]),
     default="sha256",
     show_default=True,
+    help="Algoritmo de resumen de la firma.",
 )
 @click.option(
     "--allow-other-date",
@@ -274,14 +310,26 @@ def sign(
 ) -> None:
     """Firma un XML DIAN con XAdES-EPES."""
     from fe_tui import xmlsafe
+    from fe_tui.errors import SigningError
     from fe_tui.fileio import write_private
     from fe_tui.services import documents
 
     data, _ = xmlsafe.read_file(source)
-    loaded = documents.load_certificate(cert_path, _password(password_env))
-    signed = documents.sign_xml(
-        data, loaded, role=role, digest=digest, check_issue_date=not allow_other_date
-    )
+    loaded = _load_certificate(cert_path, password_env)
+    try:
+        signed = documents.sign_xml(
+            data, loaded, role=role, digest=digest, check_issue_date=not allow_other_date
+        )
+    except SigningError as exc:
+        if "signing_date" not in exc.fields:
+            raise
+        raise SigningError(
+            f"{exc.message.removesuffix(' Genere el documento con la fecha de hoy.')} "
+            f"Vuelva a construirlo con «fe-tui build ARCHIVO.json --now -o "
+            f"{source.name}» (mismo número, fecha de hoy) o, solo para una prueba local, "
+            "firme con --allow-other-date.",
+            **exc.fields,
+        ) from None
     write_private(output, signed)
     if as_json:
         _emit_json({"ok": True, "output": str(output), "bytes": len(signed)})
@@ -291,7 +339,7 @@ def sign(
 
 # -- verify ----------------------------------------------------------------------------------------
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @handle_errors
 def verify(file: Path, as_json: bool) -> None:
@@ -324,7 +372,7 @@ def verify(file: Path, as_json: bool) -> None:
 
 # -- cufe ------------------------------------------------------------------------------------------
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--key",
     required=True,
@@ -442,13 +490,12 @@ class DianCall:
 
         from fe_tui.dian.environments import resolve
         from fe_tui.services import dian_ops
-        from fe_tui.services.documents import load_certificate
 
         settings = settings_from_context()
         if self.timeout is not None:
             settings = settings.with_(read_timeout=self.timeout)
         environment = resolve(self.env_key or settings.environment, self.url or settings.dian_url)
-        loaded = load_certificate(self.cert_path, _password(self.password_env))
+        loaded = _load_certificate(self.cert_path, self.password_env)
 
         async def go() -> Any:
             async with dian_ops.open_session(environment, loaded, settings) as session:
@@ -532,7 +579,7 @@ def dian() -> None:
 
 
 @dian.command("status")
-@click.argument("key")
+@click.argument("key", metavar="CUFE_O_ZIPKEY")
 @dian_options
 @handle_errors
 def dian_status(
@@ -590,7 +637,7 @@ def dian_acquirer(
 
 
 @dian.command("send")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--test-set-id",
     default=None,
@@ -647,7 +694,13 @@ def dian_send(
 
 # -- simulator -------------------------------------------------------------------------------------
 @main.command()
-@click.option("--port", type=click.IntRange(1, 65535), default=8089, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8089,
+    show_default=True,
+    help="Puerto TCP donde escucha.",
+)
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Solo direcciones locales (loopback)."
 )
@@ -710,7 +763,7 @@ def simulator(
 
 # -- check / dian explain (issue 13) ---------------------------------------------------------------
 @main.command("check")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--key",
     default=None,
@@ -781,7 +834,7 @@ def _print_finding(item: dict[str, Any]) -> None:
 
 
 @dian.command("explain")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @handle_errors
 def dian_explain(file: Path, as_json: bool) -> None:

@@ -120,7 +120,13 @@ def queue() -> None:
 
 
 @queue.command("add")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "files",
+    metavar="ARCHIVO...",
+    nargs=-1,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
 @company_option
 @click.option("--draft", is_flag=True, help="Guardar como borrador (sin número todavía).")
 @json_option
@@ -286,7 +292,7 @@ def queue_list(
 
 
 @queue.command("show")
-@click.argument("number")
+@click.argument("number", metavar="NÚMERO")
 @company_option
 @json_option
 @handle_errors
@@ -310,7 +316,7 @@ def queue_show(number: str, company_nit: str | None, as_json: bool) -> None:
 
 
 @queue.command("retry")
-@click.argument("number")
+@click.argument("number", metavar="NÚMERO")
 @company_option
 @json_option
 @handle_errors
@@ -324,8 +330,8 @@ def queue_retry(number: str, company_nit: str | None, as_json: bool) -> None:
 
 
 @queue.command("correct")
-@click.argument("number")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("number", metavar="NÚMERO")
+@click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @company_option
 @json_option
 @handle_errors
@@ -347,7 +353,7 @@ def queue_correct(number: str, file: Path, company_nit: str | None, as_json: boo
 
 
 @queue.command("void")
-@click.argument("number")
+@click.argument("number", metavar="NÚMERO")
 @click.option("--reason", required=True, help="Motivo de la anulación (queda registrado).")
 @company_option
 @json_option

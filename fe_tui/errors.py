@@ -20,6 +20,7 @@ Tree::
     ├── SchemaError                a generated document does not validate against DIAN's XSD
     ├── CertificateError           PKCS#12 problems
     │   ├── WrongPasswordError
+    │   ├── MissingPasswordError   the PKCS#12 needs a password and none was given
     │   ├── NotPkcs12Error
     │   ├── NoPrivateKeyError
     │   ├── KeyMismatchError
@@ -34,12 +35,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from fe_tui import exit_codes
+
 
 class FeError(Exception):
     """Base of every fe-tui error: a Spanish message plus structured fields."""
 
-    #: Exit code the CLI uses for this family (2 = usage or input error).
-    exit_code: int = 2
+    #: Exit code the CLI uses for this family (:data:`fe_tui.exit_codes.USAGE`).
+    exit_code: int = exit_codes.USAGE
 
     def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)
@@ -92,6 +95,10 @@ class CertificateError(FeError):
 
 class WrongPasswordError(CertificateError):
     """The PKCS#12 password is wrong."""
+
+
+class MissingPasswordError(CertificateError):
+    """The PKCS#12 needs a password and none was given (not the same as a wrong one)."""
 
 
 class NotPkcs12Error(CertificateError):

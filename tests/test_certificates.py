@@ -36,6 +36,7 @@ from fe_tui.errors import (
     FeError,
     InputError,
     KeyMismatchError,
+    MissingPasswordError,
     NoPrivateKeyError,
     NotPkcs12Error,
     WrongPasswordError,
@@ -202,10 +203,16 @@ def test_wrong_password(legacy: str | bool) -> None:
     assert caught.value.fields["reason"] == "wrong_password"
 
 
-def test_wrong_password_when_none_given() -> None:
+def test_no_password_given_is_not_a_wrong_password() -> None:
     leaf = default_leaf()
-    with pytest.raises(WrongPasswordError):
+    with pytest.raises(MissingPasswordError) as caught:
         load_pkcs12(make_p12(leaf.key, leaf.cert), None)
+    assert "no se dio ninguna" in caught.value.message
+    assert "incorrecta" not in caught.value.message
+    assert caught.value.fields["reason"] == "no_password"
+    # An empty password is a password: wrong, not missing.
+    with pytest.raises(WrongPasswordError):
+        load_pkcs12(make_p12(leaf.key, leaf.cert), "")
 
 
 def _modern_p12() -> bytes:
@@ -367,7 +374,7 @@ def test_expired_certificate_loads_and_is_reported() -> None:
     loaded = load_pkcs12(make_p12(leaf.key, leaf.cert), DEFAULT_PASSWORD)
     info = loaded.info(NOW)
     assert info.status == "vencido"
-    assert info.days_left == (not_after - NOW).days < 0
+    assert info.days_left == -38  # 2026-01-31 to 2026-03-10, Colombian calendar days
     assert info.is_valid is False
     assert any("venció" in w for w in info.warnings)
 
@@ -418,7 +425,8 @@ def test_check_valid_at_bounds_and_naive_datetimes() -> None:
         (30.2, "vence pronto", "Inicie la renovación"),
         (10.5, "vence pronto", "Inicie la renovación"),
         (5.1, "vence pronto", "Renuévelo ya"),
-        (0.5, "vence pronto", "menos de un día"),
+        (0.5, "vence pronto", "vence hoy"),
+        (1.2, "vence pronto", "vence mañana"),
     ],
 )
 def test_days_left_status_and_expiry_warnings(

@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fe_tui.cli import main
-from fe_tui.domain.models import COLOMBIA_TZ
 from tests import certs
 from tests.conftest import EXAMPLES
 
@@ -25,11 +24,15 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 def today_json(tmp_path: Path, name: str = "factura") -> Path:
-    """An example JSON re-dated to today (signing refuses other dates)."""
-    from datetime import datetime
+    """An example JSON re-dated to today (signing refuses other dates).
 
-    data = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
-    data["document"]["issue_at"] = datetime.now(COLOMBIA_TZ).replace(microsecond=0).isoformat()
+    Re-dated as ``build --now`` does: the due dates keep their term from the issue date,
+    so the example stays valid whatever today is.
+    """
+    from fe_tui.services import documents
+
+    request = documents.issued_now(documents.load_request(EXAMPLES / f"{name}.json"))
+    data = request.model_dump(mode="json")
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path

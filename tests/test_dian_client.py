@@ -311,7 +311,7 @@ async def test_status_zip_in_process(identity: Identity) -> None:
     r = dian(status_code="", status_description="Batch en proceso de validación.")
     handler = respond("GetStatusZip", messages.render_status_zip([r]))
     async with client_for(identity, handler) as client:
-        outcome = await client.get_status_zip("zip-key")
+        outcome = await client.get_status_zip("4d1c5f0e-0000-4000-8000-000000000003")
     assert isinstance(outcome, outcomes.BatchStatus)
     assert outcome.in_process and not outcome.final and outcome.retryable
     assert isinstance(outcome.items[0], outcomes.InProcess)
@@ -329,7 +329,7 @@ async def test_status_zip_test_set_accepted(identity: Identity) -> None:
     ]
     handler = respond("GetStatusZip", messages.render_status_zip(items))
     async with client_for(identity, handler) as client:
-        outcome = await client.get_status_zip("zip-key")
+        outcome = await client.get_status_zip("4d1c5f0e-0000-4000-8000-000000000003")
     assert isinstance(outcome, outcomes.BatchStatus)
     assert outcome.final and not outcome.in_process
     assert outcome.test_set_accepted
@@ -927,3 +927,31 @@ def test_outcome_kinds_are_unique() -> None:
         if isinstance(cls, type) and issubclass(cls, outcomes.Outcome) and "kind" in vars(cls)
     ]
     assert len(kinds) == len(set(kinds)) == len(outcomes.OutcomeKind)
+
+
+@pytest.mark.parametrize(
+    ("exc", "spanish"),
+    [
+        (httpx.ConnectError("All connection attempts failed"), "no acepta conexiones"),
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "DNS"),
+        (httpx.ConnectTimeout("timed out"), "no aceptó la conexión a tiempo"),
+        (httpx.ReadTimeout("timed out"), "se agotó el tiempo de espera"),
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), "cerró"),
+    ],
+    ids=["refused", "dns", "connect-timeout", "read-timeout", "dropped"],
+)
+async def test_transport_failures_read_in_spanish(
+    exc: Exception, spanish: str, identity: Identity, package: packaging.Package
+) -> None:
+    """httpx's English ("ConnectError: All connection attempts failed") never reaches the user."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    async with client_for(identity, handler) as client:
+        outcome = await client.send_bill_sync(package)
+    assert isinstance(outcome, outcomes.ConnectionFailed | outcomes.TimeoutAfterSend)
+    assert spanish in outcome.message
+    english = str(exc).split()[0] if str(exc) else type(exc).__name__
+    assert type(exc).__name__ not in outcome.message and english not in outcome.message
+    assert outcome.cause == type(exc).__name__  # still in the logs

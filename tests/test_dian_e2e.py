@@ -559,7 +559,7 @@ def test_cli_communication_failure_exit_3(p12_file: Path, tmp_path: Path) -> Non
     for bad in ("abc", "", "g" * 96, "0" * 95):
         r = cli("dian", "status", bad, "--env", "simulator", "--cert", str(p12_file), env=env)
         assert r.returncode == 2, (bad, r.stdout, r.stderr)
-        assert "CUFE/CUDE" in r.stderr and "No se consultó nada" in r.stderr
+        assert "CUFE/CUDE" in r.stderr and "No se consultó a la DIAN" in r.stderr
 
 
 def test_unsigned_document_is_refused_before_sending(tmp_path: Path) -> None:

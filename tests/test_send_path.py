@@ -435,7 +435,7 @@ async def test_status_validates_the_key_and_journals_known_documents(
     session: DianSession, wire: Wire, signing_cert: LoadedCertificate
 ) -> None:
     for bad in ("abc", "", "z" * 96, "0" * 97, "1234-5678"):
-        with pytest.raises(InputError, match="No se consultó nada"):
+        with pytest.raises(InputError, match="No se consultó a la DIAN"):
             await session.status(bad)
     assert wire.ops == []
     unknown = await session.status("0" * 96)

@@ -89,6 +89,7 @@ from fe_tui.errors import (
     CertificateNotYetValidError,
     InputError,
     KeyMismatchError,
+    MissingPasswordError,
     NoPrivateKeyError,
     NotPkcs12Error,
     WrongPasswordError,
@@ -520,7 +521,9 @@ def _try_load(
         return None
 
 
-def _load(data: bytes, secrets: Sequence[_Secret], source: str) -> LoadedCertificate:
+def _load(
+    data: bytes, secrets: Sequence[_Secret], source: str, *, given: bool = True
+) -> LoadedCertificate:
     if not data:
         raise NotPkcs12Error(
             f"No se pudo leer {source}: está vacío (0 bytes).", source=source, reason="empty"
@@ -566,6 +569,13 @@ def _load(data: bytes, secrets: Sequence[_Secret], source: str) -> LoadedCertifi
                 "configuración de OpenSSL del sistema.",
                 source=source,
                 reason="legacy_provider_disabled",
+                encryption=list(encryption),
+            )
+        if not given:
+            raise MissingPasswordError(
+                f"{_capitalize(source)} pide contraseña y no se dio ninguna.",
+                source=source,
+                reason="no_password",
                 encryption=list(encryption),
             )
         raise WrongPasswordError(
@@ -640,13 +650,15 @@ def load_pkcs12(
 
     :raises NotPkcs12Error: empty, too large, corrupt, truncated or another format.
     :raises WrongPasswordError: a well-formed PKCS#12 that the password does not open.
+    :raises MissingPasswordError: ``password`` is None and the PKCS#12 needs one.
     :raises NoPrivateKeyError: only certificates inside.
     :raises KeyMismatchError: the key belongs to none of the certificates.
     :raises CertificateError: other problems (non-RSA key, legacy provider disabled).
     """
+    given = password is not None
     secrets = _password_candidates(password)
     del password  # keep it out of traceback locals
-    return _load(data, secrets, source)
+    return _load(data, secrets, source, given=given)
 
 
 def load_pkcs12_file(
@@ -659,6 +671,7 @@ def load_pkcs12_file(
 
     :raises InputError: the file is missing, is a folder or cannot be read.
     """
+    given = password is not None
     secrets = _password_candidates(password)
     del password  # keep it out of traceback locals
     file = Path(path)
@@ -699,7 +712,7 @@ def load_pkcs12_file(
             f"No se pudo leer el archivo del certificado {file}: {exc.strerror or exc}",
             path=str(file),
         ) from None
-    return _load(data, secrets, label)
+    return _load(data, secrets, label, given=given)
 
 
 # --------------------------------------------------------------------------- inspection
@@ -820,7 +833,7 @@ def _validity_warnings(
         ]
     if days_left > max(EXPIRY_WARNING_DAYS):
         return []
-    when = "en menos de un día" if days_left == 0 else f"en {_days(days_left)}"
+    when = {0: "hoy", 1: "mañana"}.get(days_left, f"en {_days(days_left)}")
     if days_left <= 7:
         advice = "Renuévelo ya: la entidad certificadora debe validar la identidad y eso toma días."
     elif days_left <= 30:
@@ -846,7 +859,10 @@ def certificate_info(
     moment = datetime.now(UTC) if now is None else _as_utc(now, "now")
     not_before = certificate.not_valid_before_utc
     not_after = certificate.not_valid_after_utc
-    days_left = (not_after - moment).days
+    # Colombian calendar days, as verify dates things: expired yesterday is -1, not -2.
+    days_left = (
+        not_after.astimezone(COLOMBIA_TZ).date() - moment.astimezone(COLOMBIA_TZ).date()
+    ).days
     issuer_cn = _cn(certificate.issuer)
     warnings = _validity_warnings(
         not_before, not_after, moment, days_left, issuer_cn or "la entidad certificadora"

@@ -105,8 +105,50 @@ class _BadEncoding(Exception):
 
 def _require(value: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InputError(f"Falta {what} para la consulta a la DIAN.", field=what)
+        raise InputError(f"Falta {what}. No se consultó a la DIAN.", field=what)
     return value.strip()
+
+
+_HEX96 = re.compile(r"[0-9a-fA-F]{96}")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= 24 else f"{value[:20]}…"
+
+
+def check_document_key(value: str) -> str:
+    """A CUFE/CUDE as DIAN takes it (96 hex characters, SHA-384), or InputError; nothing sent."""
+    key = _require(value, "el CUFE/CUDE")
+    if not _HEX96.fullmatch(key):
+        problem = (
+            f"tiene {len(key)}"
+            if re.fullmatch(r"[0-9a-fA-F]*", key)
+            else "trae caracteres que no son hexadecimales"
+        )
+        raise InputError(
+            f"«{_shown(key)}» no es un CUFE/CUDE: debe tener 96 caracteres hexadecimales "
+            f"(0-9, a-f) y {problem}. No se consultó a la DIAN.",
+            field="trackId",
+        )
+    return key.lower()
+
+
+def is_zip_key(value: str) -> bool:
+    """Whether ``value`` has the shape of a ZipKey/trackId (a GUID: 8-4-4-4-12 hex)."""
+    return _GUID.fullmatch(value.strip()) is not None
+
+
+def check_zip_key(value: str) -> str:
+    """A ZipKey (the trackId of an asynchronous upload: a GUID), or InputError; nothing sent."""
+    key = _require(value, "el ZipKey")
+    if not _GUID.fullmatch(key):
+        raise InputError(
+            f"«{_shown(key)}» no es un ZipKey: es un GUID como "
+            "4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f. No se consultó a la DIAN.",
+            field="trackId",
+        )
+    return key
 
 
 def _identification(id_type: str, id_number: str) -> tuple[str, str]:
@@ -259,11 +301,11 @@ class DianClient:
 
     async def get_status(self, track_id: str) -> Outcome:
         """GetStatus by CUFE/CUDE: the document's verdict, InProcess or NotFound."""
-        return await self._call("GetStatus", {"trackId": _require(track_id, "el CUFE/CUDE")})
+        return await self._call("GetStatus", {"trackId": check_document_key(track_id)})
 
     async def get_status_zip(self, zip_key: str) -> Outcome:
         """GetStatusZip by ZipKey: a BatchStatus."""
-        return await self._call("GetStatusZip", {"trackId": _require(zip_key, "el ZipKey")})
+        return await self._call("GetStatusZip", {"trackId": check_zip_key(zip_key)})
 
     async def get_numbering_range(
         self, account_code: str, account_code_t: str, software_code: str
@@ -280,9 +322,7 @@ class DianClient:
 
     async def get_xml_by_document_key(self, track_id: str) -> Outcome:
         """GetXmlByDocumentKey: StoredXml or NotFound."""
-        return await self._call(
-            "GetXmlByDocumentKey", {"trackId": _require(track_id, "el CUFE/CUDE")}
-        )
+        return await self._call("GetXmlByDocumentKey", {"trackId": check_document_key(track_id)})
 
     async def send_event_update_status(self, package: Package) -> Outcome:
         """SendEventUpdateStatus: register an event (ApplicationResponse zip)."""
@@ -446,9 +486,51 @@ def classify_answer(
 
 
 # -- helpers --------------------------------------------------------------------------------------
+#: httpx's transport exceptions → a Spanish reason (the class name stays in ``cause`` for logs).
+_TRANSPORT_REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (httpx.ConnectTimeout, "el servidor no aceptó la conexión a tiempo"),
+    (httpx.PoolTimeout, "no hubo una conexión libre a tiempo"),
+    (httpx.ReadTimeout, "se agotó el tiempo de espera de la respuesta"),
+    (httpx.WriteTimeout, "se agotó el tiempo mientras se enviaba la petición"),
+    (httpx.UnsupportedProtocol, "la URL no empieza por https:// (ni http:// para el simulador)"),
+    (httpx.ProxyError, "falló el proxy"),
+    (httpx.LocalProtocolError, "la petición HTTP no se pudo formar"),
+    (httpx.RemoteProtocolError, "el servidor cerró la conexión o no respondió HTTP válido"),
+    (httpx.WriteError, "se cortó la conexión mientras se enviaba la petición"),
+    (httpx.ReadError, "se cortó la conexión mientras llegaba la respuesta"),
+)
+#: Texts of the OS and of the TLS library inside a ConnectError → Spanish.
+_CONNECT_REASONS: tuple[tuple[str, str], ...] = (
+    ("CERTIFICATE_VERIFY_FAILED", "el certificado del servidor no es de confianza"),
+    ("certificate verify failed", "el certificado del servidor no es de confianza"),
+    ("SSL", "falló la negociación TLS"),
+    ("Name or service not known", "no se encontró el nombre del servidor (DNS)"),
+    ("nodename nor servname", "no se encontró el nombre del servidor (DNS)"),
+    ("Temporary failure in name resolution", "no se pudo resolver el nombre del servidor (DNS)"),
+    ("getaddrinfo failed", "no se encontró el nombre del servidor (DNS)"),
+    ("No address associated", "no se encontró el nombre del servidor (DNS)"),
+    ("Connection refused", "el servidor rechazó la conexión (¿apagado o puerto equivocado?)"),
+    ("Network is unreachable", "la red no está disponible"),
+    ("No route to host", "no hay ruta hasta el servidor"),
+    (
+        "All connection attempts failed",
+        "el servidor no acepta conexiones (¿apagado o URL equivocada?)",
+    ),
+)
+
+
 def _reason(exc: Exception) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """One Spanish phrase for a transport failure (never httpx's English)."""
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        for needle, spanish in _CONNECT_REASONS:
+            if needle in text:
+                return spanish
+        return "no se pudo abrir la conexión"
+    for kind, spanish in _TRANSPORT_REASONS:
+        if isinstance(exc, kind):
+            return spanish
+    return "falló la comunicación"
 
 
 def _connection_failed(exc: httpx.HTTPError, operation: str) -> Outcome:
@@ -493,7 +575,7 @@ def _unreadable(
     elif not answer.strip():
         reason = "la respuesta llegó vacía."
     else:
-        reason = exc.message if isinstance(exc, FeError) else f"datos inválidos ({exc})."
+        reason = exc.message if isinstance(exc, FeError) else "datos inválidos."
     return outcomes.MalformedAnswer(reason, http_status=status, operation=operation, record=record)
 
 

@@ -78,7 +78,8 @@ class CertificateInfo(BaseModel):
     not_after: datetime = Field(description="Fin de vigencia (UTC).")
     checked_at: datetime = Field(description="Instante de referencia de days_left/status.")
     days_left: int = Field(
-        description="Días completos hasta el fin de vigencia (negativo si ya venció)."
+        description="Días calendario de Colombia hasta el último día de vigencia (0 si vence "
+        "hoy, negativo si ya venció: -1 si venció ayer)."
     )
     nit: str | None = Field(default=None, description="NIT del titular, sin DV.")
     nit_dv: str | None = Field(default=None, description="DV, si el certificado lo trae.")

@@ -1449,6 +1449,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+_TOO_DEEP = (
+    "el JSON anida demasiados niveles de [ ] o { } (un documento tiene unos pocos); "
+    "revise que sea el archivo correcto"
+)
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"valor {name} no permitido en el JSON")
 
@@ -1486,13 +1492,25 @@ def load_document_request(data: bytes | str) -> DocumentRequest:
         ) from exc
     except ValueError as exc:
         raise InputError(f"JSON no aceptado: {exc}") from exc
+    except RecursionError:
+        raise InputError(_TOO_DEEP) from None
     if not isinstance(raw, dict):
         raise InputError("el JSON debe ser un objeto {...} con environment, issuer, document…")
+    return validate_document_request(raw)
+
+
+def validate_document_request(raw: dict[str, Any], *, context: str = "") -> DocumentRequest:
+    """Validate a parsed request (every model validator runs, dates included).
+
+    ``context`` is put before the error count (e.g. ``"con la fecha de hoy, "``).
+    """
     try:
         return DocumentRequest.model_validate(raw)
+    except RecursionError:
+        raise InputError(_TOO_DEEP) from None
     except ValidationError as exc:
         text_errors = format_validation_error(exc)
         raise InputError(
-            f"el documento tiene {exc.error_count()} error(es):\n{text_errors}",
+            f"{context}el documento tiene {exc.error_count()} error(es):\n{text_errors}",
             errors=exc.error_count(),
         ) from exc

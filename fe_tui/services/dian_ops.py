@@ -39,10 +39,16 @@ from typing import Any
 
 import httpx
 
-from fe_tui import ns, xmlsafe
+from fe_tui import exit_codes, ns, xmlsafe
 from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.dian import outcomes as oc
-from fe_tui.dian.client import DianClient, classify_answer
+from fe_tui.dian.client import (
+    DianClient,
+    check_document_key,
+    check_zip_key,
+    classify_answer,
+    is_zip_key,
+)
 from fe_tui.dian.environments import Environment
 from fe_tui.dian.outcomes import outcome_to_dict
 from fe_tui.domain.models import COLOMBIA_TZ
@@ -428,18 +434,14 @@ def stored_outcome(journal: Journal, key: str, event: JournalEvent) -> oc.Outcom
 
 
 def check_key(key: str) -> tuple[str, str]:
-    """``("document", key)`` for a CUFE/CUDE, ``("zip", key)`` for a trackId; else InputError."""
-    value = (key or "").strip()
-    if DOCUMENT_KEY.fullmatch(value):
-        return "document", value
-    if ZIP_KEY.fullmatch(value):
-        return "zip", value
-    shown = value if len(value) <= 40 else value[:40] + "…"
-    raise InputError(
-        f"«{shown}» no es un CUFE/CUDE (96 caracteres hexadecimales) ni un trackId de lote "
-        f"(GUID como 8-4-4-4-12); tiene {len(value)} caracteres. No se consultó nada.",
-        field="key",
-    )
+    """``("document", key)`` for a CUFE/CUDE, ``("zip", key)`` for a trackId; else InputError.
+
+    The shapes and messages are the client's (:func:`fe_tui.dian.client.check_document_key`,
+    :func:`~fe_tui.dian.client.check_zip_key`): nothing is sent for a malformed key.
+    """
+    if is_zip_key(key or ""):
+        return "zip", check_zip_key(key)
+    return "document", check_document_key(key or "")
 
 
 def _nit(value: str | None, what: str) -> str:
@@ -504,10 +506,10 @@ async def wait_for_batch(
     return outcome
 
 
-#: CLI exit codes for outcomes: 0 DIAN said yes (or already has it, or found the acquirer),
-#: 1 DIAN said no (rejected, not found: a document or an acquirer),
-#: 3 no verdict (communication failure, malformed answer, still in process).
-EXIT_YES, EXIT_NO, EXIT_NO_VERDICT = 0, 1, 3
+#: CLI exit codes for outcomes (:mod:`fe_tui.exit_codes`): DIAN said yes (or already has it,
+#: or found the acquirer), DIAN said no (rejected, not found: a document or an acquirer),
+#: no verdict (communication failure, malformed answer, still in process).
+EXIT_YES, EXIT_NO, EXIT_NO_VERDICT = exit_codes.OK, exit_codes.CHECK_FAILED, exit_codes.NO_VERDICT
 
 
 def exit_code(outcome: oc.Outcome) -> int:

@@ -7,7 +7,7 @@ Every function raises from :mod:`fe_tui.errors` with a Spanish message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from lxml import etree
@@ -16,7 +16,13 @@ from fe_tui import ns, xmlsafe
 from fe_tui.crypto import xades
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12_file
 from fe_tui.crypto.verify import VerificationReport, verify_document
-from fe_tui.domain.models import COLOMBIA_TZ, DocumentRequest, load_document_request
+from fe_tui.domain.models import (
+    COLOMBIA_TZ,
+    DocumentRequest,
+    load_document_request,
+    validate_document_request,
+)
+from fe_tui.errors import InputError
 from fe_tui.fileio import read_input
 from fe_tui.ubl import builder, xsd
 from fe_tui.ubl.reader import UuidCheck, diagnose_uuid, read_facts
@@ -32,14 +38,29 @@ def load_request(path: str | Path) -> DocumentRequest:
 
 
 def issued_now(request: DocumentRequest, now: datetime | None = None) -> DocumentRequest:
-    """The same request dated now (Colombian time, whole seconds).
+    """The same request dated now (Colombian time, whole seconds), validated again.
 
     DIAN wants IssueDate to be the signing and transmission date (FAD09e), so a
     document re-issued after a rejection is re-dated, keeping its number.
+
+    The due dates (``due_date``, ``payment.due_date``) move with the issue date,
+    keeping the payment term (30 days stay 30 days): a due date is a term agreed
+    with the buyer, not a day on the calendar. Every validator then runs again
+    on the new date (resolution validity, due date not before issue, tax rates
+    in force, credit note not before its invoice); a failure raises
+    :class:`~fe_tui.errors.InputError` saying the re-dating caused it.
     """
     when = (now or datetime.now(COLOMBIA_TZ)).astimezone(COLOMBIA_TZ).replace(microsecond=0)
-    document = request.document.model_copy(update={"issue_at": when})
-    return request.model_copy(update={"document": document})
+    shift = when.date() - request.document.issue_date
+    raw = request.model_dump(mode="json")
+    document = raw["document"]
+    document["issue_at"] = when.isoformat()
+    for holder in (document, document.get("payment") or {}):
+        if holder.get("due_date"):
+            holder["due_date"] = (date.fromisoformat(holder["due_date"]) + shift).isoformat()
+    return validate_document_request(
+        raw, context=f"con la fecha de emisión {when:%Y-%m-%d} (--now), "
+    )
 
 
 @dataclass(frozen=True)
@@ -53,9 +74,12 @@ class BuildResult:
 def build(request: DocumentRequest, *, validate: bool = True) -> BuildResult:
     """Build the UBL document and (by default) validate it against DIAN's XSDs."""
     built = builder.build(request)
+    data = built.to_bytes()
+    # One size policy (xmlsafe): what build writes can be signed, read back and sent.
+    xmlsafe.check_document_size(len(data), "El XML de este documento")
     if validate:
         xsd.assert_valid(built.root, unsigned=True)
-    return BuildResult(built, built.to_bytes())
+    return BuildResult(built, data)
 
 
 def load_certificate(path: str | Path, password: str | None) -> LoadedCertificate:
@@ -73,6 +97,7 @@ def sign_xml(
     check_issue_date: bool = True,
 ) -> bytes:
     """Sign an unsigned DIAN document given as bytes (ours or from another builder)."""
+    xmlsafe.check_document_size(len(data), "Firmado, el documento")
     root = xmlsafe.parse_bytes(data, what="el XML a firmar")
     prepared = xades.prepare_for_signing(root)
     return sign_tree(
@@ -149,6 +174,11 @@ def verify_file(path: str | Path) -> list[VerifiedPart]:
 
 
 def check_uuid_file(path: str | Path, secret: str) -> UuidCheck:
-    """Recompute a document's CUFE/CUDE with a technical key or PIN."""
+    """Recompute a document's CUFE/CUDE with a technical key or PIN (never empty)."""
+    if not secret.strip():
+        raise InputError(
+            "Falta la clave técnica (CUFE) o el PIN del software (CUDE): vino vacía.",
+            field="key",
+        )
     _, root = xmlsafe.read_file(path)
     return diagnose_uuid(read_facts(root), secret)

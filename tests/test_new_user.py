@@ -1,0 +1,360 @@
+"""What a new user hit in the CLI (issue 14): each defect, reproduced and fixed.
+
+Items 5–7 (journal, zip counter, permissions, resend hint) and 11 live with the store tests.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fe_tui import exit_codes, ns
+from fe_tui.cli import main
+from fe_tui.domain.models import COLOMBIA_TZ
+from fe_tui.errors import InputError
+from fe_tui.services import documents
+from tests import certs
+from tests.conftest import EXAMPLES
+from tests.test_cli import PASSWORD_ENV, today_json
+
+NO_PASSWORD: dict[str, str | None] = {"FE_TUI_CERT_PASSWORD": None}
+
+
+def run(*args: str, env: dict[str, str | None] | None = None, stdin: str = "") -> Result:
+    return CliRunner().invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
+
+
+# -- item 2: a missing password is not a wrong one ----------------------------------------------
+@pytest.mark.parametrize(
+    "extra", [[], ["--password-env", "NO_SUCH_VAR"]], ids=["default-var", "named-var"]
+)
+def test_missing_password_says_how_to_give_one(p12_file: Path, extra: list[str]) -> None:
+    result = run("cert", "info", str(p12_file), *extra, env=NO_PASSWORD)
+    assert result.exit_code == exit_codes.USAGE
+    line = result.output.strip()
+    assert len(line.splitlines()) == 1
+    assert "incorrecta" not in line
+    assert "no se dio ninguna" in line
+    var = extra[-1] if extra else "FE_TUI_CERT_PASSWORD"
+    assert f"export {var}=" in line and "--password-env" in line
+
+
+def test_missing_password_when_signing(p12_file: Path, tmp_path: Path) -> None:
+    unsigned = tmp_path / "f.xml"
+    assert run("build", str(today_json(tmp_path)), "-o", str(unsigned)).exit_code == 0
+    result = run(
+        "sign",
+        str(unsigned),
+        "--cert",
+        str(p12_file),
+        "-o",
+        str(tmp_path / "o.xml"),
+        env=NO_PASSWORD,
+    )
+    assert result.exit_code == exit_codes.USAGE
+    assert "no se dio ninguna" in result.output and "incorrecta" not in result.output
+
+
+def test_wrong_password_is_still_wrong(p12_file: Path) -> None:
+    result = run("cert", "info", str(p12_file), env={"FE_TUI_CERT_PASSWORD": "mala"})
+    assert result.exit_code == exit_codes.USAGE
+    assert "Contraseña incorrecta" in result.output
+
+
+def test_password_less_pkcs12_needs_no_password(tmp_path: Path) -> None:
+    leaf = certs.default_leaf()
+    path = tmp_path / "sin-clave.p12"
+    path.write_bytes(certs.make_p12(leaf.key, leaf.cert, (), None))
+    result = run("cert", "info", str(path), env=NO_PASSWORD)
+    assert result.exit_code == 0, result.output
+
+
+# -- item 3: libxml2's and httpx's English stay out; a zip is recognised --------------------------
+LIBXML2_ENGLISH = (
+    "Start tag",
+    "Document is empty",
+    "XML_PARSE_HUGE",
+    "Excessive",
+    "Premature",
+    "Resource",
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "vacío"),
+        (b"hola", "no empieza con una etiqueta XML"),
+        (b"<Invoice>" * 300, "256 niveles"),
+        (b"<Invoice><a></Invoice>", "cierra </Invoice> donde se esperaba </a>"),
+        (b"%PDF-1.7\n...", "es un PDF"),
+        (b"<Invoice>" + b"x" * 10_500_000 + b"</Invoice>", "más de 10 MB"),
+    ],
+    ids=["empty", "text", "deep", "mismatch", "pdf", "huge-text"],
+)
+def test_unreadable_xml_is_one_spanish_line(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "doc.xml"
+    path.write_bytes(content)
+    for command in (["verify", str(path)], ["cufe", str(path), "--key", "x" * 40]):
+        result = run(*command)
+        assert result.exit_code == exit_codes.USAGE
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert expected in result.output
+        assert not any(text in result.output for text in LIBXML2_ENGLISH), result.output
+
+
+def test_a_zip_where_xml_is_expected_is_named(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "z.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("fv.xml", "<Invoice/>")
+    result = run("verify", str(path))
+    assert result.exit_code == exit_codes.USAGE
+    assert "es un archivo zip" in result.output and "Descomprímalo" in result.output
+
+
+def test_connection_refused_reads_in_spanish(p12_file: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/WcfDianCustomerServices.svc"
+    result = run(
+        "dian",
+        "status",
+        "a" * 96,
+        "--env",
+        "simulator",
+        "--url",
+        url,
+        "--cert",
+        str(p12_file),
+        env=PASSWORD_ENV,
+    )
+    assert result.exit_code == exit_codes.NO_VERDICT, result.output
+    assert "No se pudo conectar" in result.output
+    assert "ConnectError" not in result.output and "attempts" not in result.output
+
+
+# -- item 4: deeply nested JSON is an input error ------------------------------------------------
+@pytest.mark.parametrize("opening", ["[", '{"a":'], ids=["lists", "objects"])
+def test_deeply_nested_json_is_an_input_error(tmp_path: Path, opening: str) -> None:
+    path = tmp_path / "hondo.json"
+    path.write_text(opening * 200_000, encoding="utf-8")
+    result = run("build", str(path), "-o", str(tmp_path / "x.xml"))
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "anida demasiados niveles" in result.output
+    assert "inesperado" not in result.output and "Recursion" not in result.output
+
+
+def test_nested_json_inside_a_valid_request_is_an_input_error(tmp_path: Path) -> None:
+    data = json.loads(today_json(tmp_path).read_text(encoding="utf-8"))
+    text = json.dumps(data)
+    deep = text[:-1] + ', "extra": ' + "[" * 5000 + "]" * 5000 + "}"
+    path = tmp_path / "hondo.json"
+    path.write_text(deep, encoding="utf-8")
+    result = run("build", str(path), "-o", str(tmp_path / "x.xml"))
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "inesperado" not in result.output
+
+
+# -- item 15: build --now validates the re-dated document -----------------------------------------
+def _frozen(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, 9, 30, tzinfo=COLOMBIA_TZ)
+
+
+def test_redating_runs_the_date_checks_again() -> None:
+    request = documents.load_request(EXAMPLES / "factura.json")
+    with pytest.raises(InputError) as caught:
+        documents.issued_now(request, _frozen(2031, 3, 1))
+    message = caught.value.message
+    assert message.startswith("con la fecha de emisión 2031-03-01 (--now)")
+    assert "fuera de la vigencia de la resolución 18760000001" in message
+
+
+def test_redating_keeps_the_payment_term() -> None:
+    request = documents.load_request(EXAMPLES / "factura.json")
+    term = request.document.payment.due_date - request.document.issue_date  # type: ignore[operator]
+    redated = documents.issued_now(request, _frozen(2029, 6, 1))
+    assert redated.document.issue_date == date(2029, 6, 1)
+    assert redated.document.payment.due_date == date(2029, 6, 1) + term
+    assert redated.document.effective_due_date == date(2029, 6, 1) + term
+    built = documents.build(redated)
+    assert built.document.root.findtext(f"{{{ns.CBC}}}DueDate") == str(date(2029, 6, 1) + term)
+
+
+def test_build_now_refuses_a_date_outside_the_resolution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = documents.issued_now
+    monkeypatch.setattr(documents, "issued_now", lambda r: real(r, _frozen(2031, 3, 1)))
+    out = tmp_path / "f.xml"
+    result = run("build", str(EXAMPLES / "factura.json"), "--now", "-o", str(out))
+    assert result.exit_code == exit_codes.USAGE
+    assert "vigencia de la resolución" in result.output and not out.exists()
+
+
+# -- item 1: the date guard says how to get past it ---------------------------------------------
+def test_sign_date_guard_names_build_now_and_allow_other_date(
+    tmp_path: Path, p12_file: Path
+) -> None:
+    unsigned = tmp_path / "factura.xml"
+    assert run("build", str(EXAMPLES / "factura.json"), "-o", str(unsigned)).exit_code == 0
+    result = run(
+        "sign",
+        str(unsigned),
+        "--cert",
+        str(p12_file),
+        "-o",
+        str(tmp_path / "o.xml"),
+        env=PASSWORD_ENV,
+    )
+    assert result.exit_code == exit_codes.USAGE
+    line = result.output.strip()
+    assert len(line.splitlines()) == 1
+    assert "fe-tui build ARCHIVO.json --now -o factura.xml" in line
+    assert "--allow-other-date" in line
+
+
+# -- item 8: one size policy -----------------------------------------------------------------------
+def test_build_refuses_a_document_that_sign_would_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fe_tui import xmlsafe
+
+    size = len(documents.build(documents.load_request(EXAMPLES / "factura.json")).xml)
+    monkeypatch.setattr(xmlsafe, "MAX_UNSIGNED_BYTES", size - 1)
+    out = tmp_path / "f.xml"
+    result = run("build", str(EXAMPLES / "factura.json"), "-o", str(out))
+    assert result.exit_code == exit_codes.USAGE
+    assert "el límite de un documento" in result.output and "No se escribió nada" in result.output
+    assert not out.exists()
+
+
+def test_size_limits_agree() -> None:
+    from fe_tui import xmlsafe
+
+    # Anything build may write, signed, is still readable by sign/verify/dian send.
+    assert xmlsafe.MAX_UNSIGNED_BYTES + xmlsafe.SIGNATURE_ALLOWANCE == xmlsafe.MAX_XML_BYTES
+    assert xmlsafe.SIGNATURE_ALLOWANCE >= 32 * 1024
+
+
+def test_sign_refuses_what_signed_would_exceed_the_limit(p12_file: Path, tmp_path: Path) -> None:
+    from fe_tui import xmlsafe
+
+    unsigned = tmp_path / "f.xml"
+    assert run("build", str(today_json(tmp_path)), "-o", str(unsigned)).exit_code == 0
+    data = unsigned.read_bytes()
+    comment = b"<!--" + b"x" * 10_000 + b"-->"
+    count = (xmlsafe.MAX_UNSIGNED_BYTES - len(data)) // len(comment) + 1
+    padded = data.replace(b"</Invoice>", comment * count + b"</Invoice>")
+    assert xmlsafe.MAX_UNSIGNED_BYTES < len(padded) < xmlsafe.MAX_XML_BYTES
+    unsigned.write_bytes(padded)
+    out = tmp_path / "o.xml"
+    result = run("sign", str(unsigned), "--cert", str(p12_file), "-o", str(out), env=PASSWORD_ENV)
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "el límite de un documento" in result.output and not out.exists()
+
+
+# -- item 9: days left in Colombian calendar days; dates in Colombian time -------------------------
+def test_expired_yesterday_is_minus_one_day(tmp_path: Path) -> None:
+    from datetime import UTC, timedelta
+
+    now = datetime.now(UTC)
+    leaf = certs.make_leaf(
+        not_before=now - timedelta(days=400), not_after=now - timedelta(hours=25)
+    )
+    path = tmp_path / "ayer.p12"
+    path.write_bytes(certs.make_p12(leaf.key, leaf.cert))
+    info = json.loads(run("cert", "info", str(path), "--json", env=PASSWORD_ENV).output)
+    assert info["certificate"]["days_left"] in (-1, -2)  # 25 h ago: yesterday, or the day before
+    expected = (
+        (now - timedelta(hours=25)).astimezone(COLOMBIA_TZ).date()
+        - now.astimezone(COLOMBIA_TZ).date()
+    ).days
+    assert info["certificate"]["days_left"] == expected
+
+
+def test_days_left_counts_colombian_calendar_days() -> None:
+    from datetime import UTC
+
+    from fe_tui.crypto.certificates import certificate_info
+
+    # 2026-03-10 10:00 in Colombia; the certificate ended 2026-03-09 09:00 in Colombia (25 h).
+    now = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+    leaf = certs.make_leaf(
+        not_before=datetime(2025, 3, 1, tzinfo=UTC),
+        not_after=datetime(2026, 3, 9, 14, 0, tzinfo=UTC),
+    )
+    assert certificate_info(leaf.cert, now=now).days_left == -1
+    # Ends tonight at 23:00 in Colombia (04:00 UTC tomorrow): today, 0 days left.
+    leaf = certs.make_leaf(
+        not_before=datetime(2025, 3, 1, tzinfo=UTC),
+        not_after=datetime(2026, 3, 11, 4, 0, tzinfo=UTC),
+    )
+    info = certificate_info(leaf.cert, now=now)
+    assert info.days_left == 0 and any("vence hoy" in w for w in info.warnings)
+
+
+def test_cert_info_prints_validity_in_colombian_time(p12_file: Path) -> None:
+    result = run("cert", "info", str(p12_file), env=PASSWORD_ENV)
+    assert result.exit_code == 0
+    rows = [line for line in result.output.splitlines() if line.startswith("Válido")]
+    assert len(rows) == 2 and all(row.endswith("(hora Colombia)") for row in rows), rows
+    assert "UTC" not in "\n".join(rows)
+
+
+# -- item 10: input checked before use ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("zzz", "no es un CUFE/CUDE"),
+        ("a" * 95, "tiene 95"),
+        ("g" * 96, "no son hexadecimales"),
+        ("4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5", "no es un CUFE/CUDE"),
+        ("   ", "Falta el CUFE/CUDE"),
+    ],
+    ids=["short", "95-hex", "not-hex", "almost-guid", "blank"],
+)
+def test_dian_status_refuses_a_malformed_key_without_sending(
+    key: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fe_tui.dian import client
+
+    def no_call(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("nothing may be sent")
+
+    monkeypatch.setattr(client.DianClient, "_call", no_call)
+    # No certificate and no password: the key is checked first.
+    result = run("dian", "status", key, "--cert", "no-existe.p12", env=NO_PASSWORD)
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert expected in result.output
+    if key.strip():
+        assert "No se consultó a la DIAN" in result.output
+
+
+async def test_client_refuses_malformed_keys() -> None:
+    from fe_tui.dian.client import check_document_key, check_zip_key, is_zip_key
+
+    assert check_document_key("A" * 96) == "a" * 96
+    assert is_zip_key("4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f")
+    assert check_zip_key(" 4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f ") == (
+        "4d1c5f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f"
+    )
+    with pytest.raises(InputError, match="no es un ZipKey"):
+        check_zip_key("zip-key")
+    with pytest.raises(InputError, match="no es un CUFE/CUDE"):
+        check_document_key("zzz")
+
+
+@pytest.mark.parametrize("key", ["", "   "], ids=["empty", "blank"])
+def test_cufe_refuses_an_empty_key(key: str) -> None:
+    result = run("cufe", "cualquiera.xml", "--key", key)
+    assert result.exit_code == exit_codes.USAGE
+    assert "Falta la clave técnica" in result.output
