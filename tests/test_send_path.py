@@ -656,3 +656,60 @@ def test_the_store_does_not_import_services() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- CPU and disk off the event loop (issue 10) ----------------------------------------------------
+async def test_a_batch_of_sends_does_not_stall_the_event_loop(
+    sim_server: tuple[Simulator, str],
+    signing_cert: LoadedCertificate,
+    tmp_path: Path,
+    monkeypatch: Any,
+) -> None:
+    """Signing, parsing and the journal's fsyncs run in threads; a ticker keeps ticking.
+
+    The simulator runs in its own thread (uvicorn), so what the loop does is ours.
+    Timings are printed, not asserted tightly (the machine is shared).
+    """
+    from fe_tui.dian import client as client_module
+
+    _, url = sim_server
+    loop_thread = threading.get_ident()
+    threads: dict[str, set[bool]] = {"sign": set(), "classify": set(), "fsync": set()}
+
+    def watch(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            threads[name].add(threading.get_ident() == loop_thread)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(soap, "build_request", watch("sign", soap.build_request))
+    monkeypatch.setattr(
+        client_module, "classify_answer", watch("classify", client_module.classify_answer)
+    )
+    monkeypatch.setattr(os, "fsync", watch("fsync", os.fsync))
+    documents = [sign(invoice(990005000 + i), signing_cert)[0] for i in range(12)]
+
+    gaps: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not stop.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    env = environments.simulator(url)
+    async with open_session(env, signing_cert, settings_for(tmp_path)) as session:
+        results = await asyncio.gather(*(session.submit(x) for x in documents))
+    stop.set()
+    await tick
+    assert all(isinstance(r.outcome, oc.Accepted) for r in results)
+    worst = max(gaps) - 0.005
+    print(f"\nticks {len(gaps)}, worst stall {worst * 1000:.1f} ms")
+    # every envelope signed, every answer read and every fsync done off the loop's thread
+    assert threads == {"sign": {False}, "classify": {False}, "fsync": {False}}
+    assert worst < 2.0  # only a gross regression (work back on the loop for a batch) fails

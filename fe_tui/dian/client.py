@@ -17,12 +17,16 @@ The answer is read as a stream and abandoned at ``max_answer_bytes``; a
 compressed answer (we ask for ``identity``) is inflated within the same cap,
 so neither a huge body nor a gzip bomb is ever held in memory.
 
-Signing the envelope is ~0.3 ms of RSA: it stays inline on the event loop
-(a thread hop would cost as much as the work).
+CPU work runs in a worker thread (``asyncio.to_thread``), never on the event
+loop: signing each envelope (RSA, plus base64 of a zip of up to a few MB)
+and parsing and classifying each answer (lxml, an ApplicationResponse to
+unzip). A hop costs tens of microseconds; a console whose loop stalls for
+every document of a batch costs far more.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -339,8 +343,13 @@ class DianClient:
 
     # -- the exchange -----------------------------------------------------------------------------
     async def _call(self, operation: str, params: Mapping[str, str]) -> Outcome:
-        body = soap.build_request(
-            operation, params, to=self._url, private_key=self._key, certificate=self._cert
+        body = await asyncio.to_thread(
+            soap.build_request,
+            operation,
+            params,
+            to=self._url,
+            private_key=self._key,
+            certificate=self._cert,
         )
         started = datetime.now(UTC)
         t0 = time.perf_counter()
@@ -403,7 +412,8 @@ class DianClient:
         if failure is not None:
             return _with_record(failure, record)
         assert status is not None
-        return classify_answer(
+        return await asyncio.to_thread(
+            classify_answer,
             operation,
             answer,
             http_status=status,

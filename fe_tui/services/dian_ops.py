@@ -485,10 +485,24 @@ async def open_session(
     timeout = httpx.Timeout(
         connect=settings.connect_timeout, read=settings.read_timeout, write=30.0, pool=10.0
     )
-    async with DianClient(environment, certificate, timeout=timeout, transport=transport) as client:
+    client = await asyncio.to_thread(_new_client, environment, certificate, timeout, transport)
+    async with client:
         yield DianSession(
             environment, client, Journal(state), FileCounters(state), certificate=certificate
         )
+
+
+def _new_client(
+    environment: Environment,
+    certificate: LoadedCertificate,
+    timeout: httpx.Timeout,
+    transport: httpx.AsyncBaseTransport | None,
+) -> DianClient:
+    """Build the client in a worker thread: it loads the TLS trust store, and the first
+    request would import httpcore's async backend (together ~150 ms) on the event loop."""
+    with contextlib.suppress(ImportError):
+        import anyio._backends._asyncio  # noqa: F401
+    return DianClient(environment, certificate, timeout=timeout, transport=transport)
 
 
 async def wait_for_batch(
