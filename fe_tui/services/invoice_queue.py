@@ -714,9 +714,8 @@ class _Runner:
         now = time.monotonic()
         if isinstance(outcome, oc.BatchStatus):
             items = [i for i in outcome.items if not isinstance(i, oc.TestSetStatus)]
-            if outcome.in_process or len(items) != 1:
-                pass  # no single verdict yet: reconciled by GetStatus later
-            else:
+            # One verdict for this document: settle on it; otherwise GetStatus later decides.
+            if not outcome.in_process and len(items) == 1:
                 outcome = items[0]
         if isinstance(outcome, oc.AlreadyProcessed):
             # Regla 90: DIAN has it. Fetch the original result; never renumber. A "not
