@@ -65,7 +65,7 @@ import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -957,4 +957,37 @@ def certificate_info(
         sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
         pkcs12_encryption=list(pkcs12_encryption),
         warnings=warnings,
+    )
+
+
+def self_signed_signing_certificate(
+    key: rsa.RSAPrivateKey, name: x509.Name, *, days: int
+) -> x509.Certificate:
+    """A self-signed end-entity certificate for signing (digitalSignature + nonRepudiation),
+    valid from yesterday for ``days`` days. For test doubles and demos, never for DIAN."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
     )

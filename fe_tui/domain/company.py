@@ -21,10 +21,10 @@ from fe_tui.domain.models import (
     NitNumber,
     Software,
     Text,
+    _check_dv,
     _error,
     _Model,
 )
-from fe_tui.domain.nit import nit_check_digit
 
 #: Where the company's documents go: DIAN's two endpoints or the local simulator (a test double).
 CompanyEnvironment = Literal["habilitacion", "produccion", "simulator"]
@@ -69,11 +69,7 @@ class Company(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        expected = nit_check_digit(self.nit)
-        if self.dv != expected:
-            raise _error(
-                f"dígito de verificación incorrecto: para el NIT {self.nit} es {expected}", "dv"
-            )
+        _check_dv(self.nit, self.dv, "dv")
         if self.issuer is not None and self.issuer.nit != self.nit:
             raise _error(
                 f"el emisor de los documentos ({self.issuer.nit}) no es la empresa ({self.nit})",

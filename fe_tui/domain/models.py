@@ -487,6 +487,13 @@ class Address(_Model):
         return self.country_name or self.country_code
 
 
+def _check_dv(nit: str, dv: str, field: str) -> None:
+    """Raise the field's Spanish error unless ``dv`` is the check digit of ``nit``."""
+    expected = nit_check_digit(nit)
+    if dv != expected:
+        raise _error(f"dígito de verificación incorrecto: para el NIT {nit} es {expected}", field)
+
+
 class Issuer(_Model):
     """The invoicing company or person (``AccountingSupplierParty``)."""
 
@@ -506,11 +513,7 @@ class Issuer(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        expected = nit_check_digit(self.nit)
-        if self.dv != expected:
-            raise _error(
-                f"dígito de verificación incorrecto: para el NIT {self.nit} es {expected}", "dv"
-            )
+        _check_dv(self.nit, self.dv, "dv")
         if self.trade_name is None:
             self.trade_name = self.registration_name
         return self
@@ -941,12 +944,7 @@ class Software(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        expected = nit_check_digit(self.provider_nit)
-        if self.provider_dv != expected:
-            raise _error(
-                f"dígito de verificación incorrecto: para el NIT {self.provider_nit} es {expected}",
-                "provider_dv",
-            )
+        _check_dv(self.provider_nit, self.provider_dv, "provider_dv")
         return self
 
 

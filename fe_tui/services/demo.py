@@ -19,15 +19,14 @@ a data directory so a newcomer can send documents end to end in a minute:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from cryptography.x509.oid import NameOID
 
+from fe_tui.crypto.certificates import self_signed_signing_certificate
 from fe_tui.domain.company import Company, OperationMode
 from fe_tui.domain.models import Address, Issuer
 from fe_tui.fileio import private_dir, write_private
@@ -80,31 +79,7 @@ def make_test_certificate(nit: str, name: str, *, days: int = 365) -> bytes:
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CO"),
         ]
     )
-    now = datetime.now(UTC).replace(microsecond=0)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=days))
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed_signing_certificate(key, subject, days=days)
     return pkcs12.serialize_key_and_certificates(
         name.encode("utf-8"),
         key,

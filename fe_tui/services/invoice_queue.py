@@ -45,7 +45,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -772,11 +772,6 @@ def _summary(outcome: oc.Outcome) -> dict[str, Any]:
     if rules:
         data["rules"] = [{"code": r.code, "kind": r.kind, "text": r.dian_text} for r in rules]
     return data
-
-
-def today_co() -> date:
-    """Today in Colombia."""
-    return _now_co().date()
 
 
 def queue_for(store: Store, settings: Settings, company_nit: str | None = None) -> InvoiceQueue:

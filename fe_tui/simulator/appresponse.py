@@ -22,16 +22,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from fe_tui import ns
 from fe_tui.crypto import xades
+from fe_tui.crypto.certificates import self_signed_signing_certificate
 from fe_tui.dian.messages import RuleMessage
 from fe_tui.domain.colombia import COLOMBIA_TZ, DIAN_DV, DIAN_NAME, DIAN_NIT
 from fe_tui.ubl.builder import dian_extensions
@@ -85,32 +85,7 @@ def simulator_certificate() -> SimulatorCertificate:
             x509.NameAttribute(NameOID.COMMON_NAME, SUBJECT_CN),
         ]
     )
-    now = datetime.now(UTC).replace(microsecond=0)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed_signing_certificate(key, name, days=3650)
     return SimulatorCertificate(key, cert)
 
 
