@@ -866,6 +866,7 @@ def dian_explain(file: Path, as_json: bool) -> None:
 
 
 # The store and queue commands live in their own module and register themselves on ``main``.
+from fe_tui import cli_company as _cli_company  # noqa: E402, F401
 from fe_tui import cli_queue as _cli_queue  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
