@@ -318,3 +318,143 @@ def habilitacion_run_test_set(
     else:
         click.echo(summary)
     sys.exit(code)
+
+
+# -- doctor and triage ----------------------------------------------------------------------------
+_SECTION_LABELS = {
+    "certificate": "Certificado",
+    "resolutions": "Numeración",
+    "habilitacion": "Habilitación",
+    "dian": "DIAN",
+    "queue": "Cola",
+}
+_LEVELS = {"ok": "ok", "warning": "advertencia", "problem": "problema"}
+
+
+def _session_certificate(store: Any, company: Any, password_env: str) -> tuple[Any, str | None]:
+    """The company's certificate when its password is in ``password_env`` (never asked).
+
+    A certificate that cannot be opened is a finding of the report, not an error.
+    """
+    from fe_tui.errors import FeError
+    from fe_tui.services.documents import load_certificate
+    from fe_tui.services.sessions import active_certificate_path
+
+    password = os.environ.get(password_env)
+    if password is None:
+        return None, None
+    try:
+        return load_certificate(active_certificate_path(store, company), password), None
+    except FeError as exc:
+        return None, exc.message
+
+
+def _print_report(report: Any) -> None:
+    from fe_tui.domain.colombia import COLOMBIA_TZ
+
+    when = report.checked_at.astimezone(COLOMBIA_TZ).strftime("%d/%m/%Y %H:%M")
+    click.echo(f"Doctor — {report.company_label} — {when}")
+    for section in report.sections:
+        click.echo(
+            f"  [{_LEVELS[section.status]}] {_SECTION_LABELS[section.name]}: {section.message}"
+        )
+        if section.name == "habilitacion":
+            continue  # every step is in `fe-tui habilitacion status`; the message names the next
+        for line in section.details:
+            click.echo(f"      {line}")
+    verdict = {
+        "ok": "Todo en orden.",
+        "warning": "Hay advertencias; nada impide facturar.",
+        "problem": "Hay problemas que resolver.",
+    }[report.status]
+    click.echo(f"Resultado: {verdict}")
+
+
+@main.command("doctor")
+@company_option
+@click.option("--all", "all_companies", is_flag=True, help="Revisar todas las empresas.")
+@click.option(
+    "--no-probe", is_flag=True, help="No consultar a la DIAN (sin red): omite la sección dian."
+)
+@password_option
+@json_option
+@handle_errors
+def doctor_command(
+    company_nit: str | None, all_companies: bool, no_probe: bool, password_env: str, as_json: bool
+) -> None:
+    """Revisa certificado, numeración, habilitación, conexión con la DIAN y cola de cada empresa.
+
+    Sale con 0 si no hay problemas y con 1 si encontró alguno. La contraseña del certificado se
+    toma de la variable de --password-env (no se pregunta); sin ella, el certificado se revisa
+    con lo registrado y no se prueba la llamada firmada.
+    """
+    from fe_tui.services.doctor import DoctorSection, doctor_exit_code
+    from fe_tui.services.health import doctor_report
+    from fe_tui.store.db import Store
+
+    if all_companies and company_nit:
+        raise InputError("Use --company NIT o --all, no los dos.")
+    settings = settings_from_context()
+    store = Store(settings.data_dir)
+    companies = store.companies() if all_companies else [store.require_company(company_nit)]
+    if not companies:
+        raise InputError(f"No hay empresas en {settings.data_dir}.")
+
+    async def go() -> list[Any]:
+        reports = []
+        for company in companies:
+            cert, refused = _session_certificate(store, company, password_env)
+            report = await doctor_report(store, settings, company, cert, probe=not no_probe)
+            if refused is not None:
+                failed = DoctorSection(
+                    name="certificate",
+                    status="problem",
+                    message=f"No se pudo abrir el certificado: {refused}",
+                )
+                report = report.model_copy(
+                    update={
+                        "sections": [
+                            failed if s.name == "certificate" else s for s in report.sections
+                        ]
+                    }
+                )
+            reports.append(report)
+        return reports
+
+    reports = asyncio.run(go())
+    code = doctor_exit_code(reports)
+    if as_json:
+        _emit_json(
+            {
+                "ok": code == 0,
+                "reports": [{**r.model_dump(mode="json"), "status": r.status} for r in reports],
+            }
+        )
+    else:
+        for i, report in enumerate(reports):
+            if i:
+                click.echo("")
+            _print_report(report)
+    sys.exit(code)
+
+
+@main.command("triage")
+@json_option
+@handle_errors
+def triage_command(as_json: bool) -> None:
+    """Todas las empresas en una lista, primero la que se rompe antes, con la próxima acción."""
+    from fe_tui.services.health import triage_all
+    from fe_tui.store.db import Store
+
+    settings = settings_from_context()
+    entries = triage_all(Store(settings.data_dir), settings)
+    if as_json:
+        _emit_json({"ok": True, "companies": [e.model_dump(mode="json") for e in entries]})
+        return
+    if not entries:
+        click.echo(f"No hay empresas en {settings.data_dir}.")
+        return
+    for entry in entries:
+        days = "—" if entry.days_left is None else f"{entry.days_left} d"
+        click.echo(f"[{_LEVELS[entry.severity]}] {entry.company_label} · {days}")
+        click.echo(f"      {entry.next_action}")
