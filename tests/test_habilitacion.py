@@ -272,3 +272,14 @@ def test_association_delay_then_sync(store: Store) -> None:
     store.save_resolution(company.nit, production_range(), source="dian")
     status = hab.habilitacion_overview(store, company, NOW + timedelta(hours=3))
     assert status.ready and status.next_step is None
+
+
+def test_an_expired_certificate_record_blocks_the_test_set(store: Store) -> None:
+    from tests.workflow_fixtures import record
+
+    company = new_company(store, nit="900373076", name="Tostadora Andina de Café S.A.S.")
+    store.put("certificates", company.nit, "r1", record(days_left=-5).model_dump(mode="json"))
+    send = hab.habilitacion_overview(store, company, NOW).step_status(Step.SEND_TEST_SET)
+    assert send.state == "bloqueado" and "certificado" in send.detail
+    store.put("certificates", company.nit, "r1", record(days_left=20).model_dump(mode="json"))
+    assert hab.habilitacion_facts(store, company, NOW).certificate_valid is True

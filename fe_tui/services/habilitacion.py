@@ -42,12 +42,16 @@ from fe_tui.domain.colombia import COLOMBIA_TZ
 from fe_tui.domain.company import Company
 from fe_tui.domain.models import DocumentRequest, Resolution, _Model, format_validation_error
 from fe_tui.domain.workflows import (
+    CertificateHealth,
+    CertificateRecord,
     HabilitacionChecklist,
     HabilitacionFacts,
     HabilitacionStatus,
     HabilitacionStep,
     TestSetCounts,
     TestSetProgress,
+    active_certificate,
+    certificate_status,
     check_habilitacion_step,
     habilitacion_status,
     uncheck_habilitacion_step,
@@ -87,8 +91,8 @@ TEST_RESOLUTION_NUMBER = "18760000001"
 DEFAULT_BATCH_WAIT = 60.0
 #: Pause between the invoices and the notes on DIAN (SIMPLEOPS saw notes sent at once rejected).
 DEFAULT_NOTE_DELAY = 5.0
-#: Resolution sources that are not a DIAN sync (entered by hand, the test numbering).
-_UNSYNCED_SOURCES = frozenset({"manual", "habilitacion", "formulario_1876"})
+#: The ``source`` of a resolution that came from GetNumberingRange (``ranges sync``).
+SYNCED_SOURCE = "dian"
 
 _GROUP = {"01": "invoices", "02": "invoices", "03": "invoices", "04": "invoices"}
 _GROUP.update({"91": "credit_notes", "92": "debit_notes"})
@@ -229,18 +233,29 @@ def describe_test_set(progress: TestSetProgress) -> str:
 
 
 def _certificate_valid(store: Store, company: Company, now: datetime) -> bool | None:
-    """Can the company's active certificate sign now? ``None`` when it cannot be told."""
+    """Can the company's active certificate sign now? ``None`` when it cannot be told.
+
+    From the certificate records in the store (their dates and NIT) when there
+    are any; else from the ``active`` pointer: no certificate, or its file
+    gone, is ``False``; a file whose dates need the password is ``None``.
+    """
     from pathlib import Path
 
-    record = store.get("certificates", company.nit, "active")
-    if record is None or not record.get("path"):
+    records = []
+    for row in store.all("certificates", company.nit):
+        with contextlib.suppress(ValidationError):
+            records.append(
+                CertificateRecord.model_validate({k: v for k, v in row.items() if k != "key"})
+            )
+    record = active_certificate(records)
+    if record is not None:
+        health = certificate_status(company.nit, record, now).health
+        return health in (CertificateHealth.VIGENTE, CertificateHealth.POR_VENCER)
+    pointer = store.get("certificates", company.nit, "active")
+    if pointer is None or not pointer.get("path"):
         return False
-    if record.get("state", "active") != "active" or not Path(str(record["path"])).is_file():
+    if pointer.get("state", "active") != "active" or not Path(str(pointer["path"])).is_file():
         return False
-    end = record.get("not_after")
-    if isinstance(end, str):
-        with contextlib.suppress(ValueError):
-            return datetime.fromisoformat(end) > now
     return None
 
 
@@ -263,7 +278,7 @@ def _synced_ranges(store: Store, company: Company) -> list[dict[str, Any]]:
             continue
         if _is_test_range(resolution) or not resolution.technical_key:
             continue
-        if source in _UNSYNCED_SOURCES:
+        if source != SYNCED_SOURCE:
             continue
         synced.append(dict(row))
     return synced
