@@ -866,8 +866,10 @@ def dian_explain(file: Path, as_json: bool) -> None:
 
 
 # The store and queue commands live in their own module and register themselves on ``main``.
-from fe_tui import cli_company as _cli_company  # noqa: E402, F401
-from fe_tui import cli_queue as _cli_queue  # noqa: E402, F401
+# Command groups in their own modules register themselves on ``main`` when imported.
+from fe_tui import cli_company as _cli_company  # noqa: E402, F401, I001
+from fe_tui import cli_habilitacion as _cli_habilitacion  # noqa: E402, F401, I001
+from fe_tui import cli_queue as _cli_queue  # noqa: E402, F401, I001
 
 if __name__ == "__main__":  # pragma: no cover
     # ``python -m fe_tui.cli``: run the importable module's group, on which the other

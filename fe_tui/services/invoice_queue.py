@@ -43,7 +43,7 @@ import fcntl
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -458,12 +458,25 @@ class InvoiceQueue:
         concurrency: int | None = None,
         progress: Callable[[QueueProgress], None] | None = None,
         test_set_id: str | None = None,
+        batch_wait: float = 0.0,
+        only: Collection[str] | None = None,
+        on_outcome: Callable[[str, oc.Outcome], None] | None = None,
+        until: Callable[[], bool] | None = None,
     ) -> RunSummary:
         """Work until nothing is left to do now: reconcile, build, sign, send, record.
 
         Documents that still fail after ``policy.max_attempts`` stay
         ``retryable`` (or ``needs_reconcile``) with their last message, for a
         later run or ``queue retry``.
+
+        Options for the habilitación test set (``test_set_id``: SendTestSetAsync):
+        ``batch_wait`` seconds to wait for each batch's GetStatusZip verdict
+        (0: the document is reconciled later by GetStatus, which does not
+        carry the set's status); ``only`` restricts the run to these document
+        ids (the rest of the queue is left alone); ``on_outcome`` receives each
+        DIAN answer (doc id, outcome) before it is settled, so the caller sees
+        the batch with the set's status; once ``until()`` is true no new
+        document is started (those in flight finish).
         """
         with self._run_lock():
             runner = _Runner(
@@ -474,6 +487,10 @@ class InvoiceQueue:
                 progress,
                 test_set_id,
             )
+            runner.batch_wait = max(0.0, batch_wait)
+            runner.only = None if only is None else frozenset(only)
+            runner.on_outcome = on_outcome
+            runner.until = until
             return await runner.run()
 
     async def reconcile(self, sender: Sender, certificate: LoadedCertificate) -> RunSummary:
@@ -518,6 +535,11 @@ class _Runner:
         self.started = time.monotonic()
         self.summary = RunSummary()
         self._lock = asyncio.Lock()
+        # Run options (InvoiceQueue.run): set after construction, defaults change nothing.
+        self.batch_wait = 0.0
+        self.only: frozenset[str] | None = None
+        self.on_outcome: Callable[[str, oc.Outcome], None] | None = None
+        self.until: Callable[[], bool] | None = None
 
     # Ledger writes fsync: they run in a thread so the event loop never waits on the disk.
     async def _record(self, event: str, doc_id: str, **data: Any) -> None:
@@ -530,11 +552,15 @@ class _Runner:
 
     def _due(self, reconcile_only: bool) -> list[DocRecord]:
         now = time.time()
-        due = []
+        due: list[DocRecord] = []
+        if self.until is not None and self.until():
+            return due
         for rec in self.ledger.docs.values():
             if rec.state not in ACTIVE or rec.doc_id in self.in_flight:
                 continue
             if rec.doc_id in self.given_up:
+                continue
+            if self.only is not None and rec.doc_id not in self.only:
                 continue
             if reconcile_only and rec.state not in (SIGNED, SENDING, NEEDS_RECONCILE):
                 continue
@@ -547,12 +573,15 @@ class _Runner:
 
     def _waiting(self, reconcile_only: bool) -> float | None:
         """Seconds until the next backed-off document is due (``None``: nothing waits)."""
+        if self.until is not None and self.until():
+            return None
         now = time.time()
         times = [
             rec.next_attempt_at
             for rec in self.ledger.docs.values()
             if rec.state in ACTIVE
             and rec.doc_id not in self.given_up
+            and (self.only is None or rec.doc_id in self.only)
             and rec.next_attempt_at is not None
             and (not reconcile_only or rec.state in (SIGNED, SENDING, NEEDS_RECONCILE))
         ]
@@ -591,7 +620,9 @@ class _Runner:
         self.total = len(self._due(reconcile_only)) + sum(
             1
             for r in self.ledger.docs.values()
-            if r.state in ACTIVE and r.next_attempt_at is not None
+            if r.state in ACTIVE
+            and r.next_attempt_at is not None
+            and (self.only is None or r.doc_id in self.only)
         )
         self._emit()
         work: asyncio.Queue[DocRecord | None] = asyncio.Queue()
@@ -630,6 +661,8 @@ class _Runner:
             if rec is None:
                 return
             try:
+                if self.until is not None and self.until():
+                    continue  # queued before the stop; left as it is (finally: not in flight)
                 if rec.state in (NEEDS_RECONCILE, SIGNED, SENDING):
                     await self._reconcile(rec)
                 else:
@@ -680,7 +713,12 @@ class _Runner:
         xml, cufe, issue_date = await asyncio.to_thread(self._prepare, rec)
         await self._record("state", rec.doc_id, state=SIGNED, cufe=cufe, issue_date=issue_date)
         await self._record("state", rec.doc_id, state=SENDING, next_at=None)
-        result = await self.sender.submit(xml, test_set_id=self.test_set_id)
+        if self.batch_wait and self.test_set_id:
+            result = await self.sender.submit(
+                xml, test_set_id=self.test_set_id, wait=self.batch_wait
+            )
+        else:
+            result = await self.sender.submit(xml, test_set_id=self.test_set_id)
         await self._settle(rec.doc_id, result.outcome, cufe)
 
     async def _reconcile(self, rec: DocRecord) -> None:
@@ -711,6 +749,10 @@ class _Runner:
         self, doc_id: str, outcome: oc.Outcome, cufe: str, *, reconciling: bool = False
     ) -> None:
         """Turn an outcome into the document's next state (and a recorded attempt)."""
+        if self.on_outcome is not None:
+            # An observer's bug must not kill a worker (the run would wait for it forever).
+            with contextlib.suppress(Exception):
+                self.on_outcome(doc_id, outcome)
         now = time.monotonic()
         if isinstance(outcome, oc.BatchStatus):
             items = [i for i in outcome.items if not isinstance(i, oc.TestSetStatus)]
