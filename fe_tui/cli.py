@@ -2,7 +2,7 @@
 
 Exit codes, the same for every command, live in :mod:`fe_tui.exit_codes`
 (0 success, 1 check failed or DIAN said no, 2 usage or input error, 3 no
-verdict from DIAN, 70 unexpected failure).
+verdict from DIAN, 70 unexpected failure, 74 the data folder cannot be read or written).
 
 Every command takes ``--json`` for machine-readable output. Errors are one
 Spanish line on stderr, never a traceback; Click itself speaks Spanish through
