@@ -503,6 +503,28 @@ class DianCall:
 
         return environment, asyncio.run(go())
 
+    def status_command(self, key: str) -> str:
+        """The ``fe-tui dian status`` command line for ``key`` with the options of this run
+        (data folder, environment, URL, certificate…), ready to copy and run."""
+        import shlex
+
+        ctx = click.get_current_context(silent=True)
+        state = ctx.find_object(_CliState) if ctx is not None else None
+        words = ["fe-tui"]
+        if state is not None and state.data_dir is not None:
+            words += ["--data-dir", str(state.data_dir)]
+        words += ["dian", "status", key]
+        if self.env_key:
+            words += ["--env", self.env_key]
+        if self.url:
+            words += ["--url", self.url]
+        words += ["--cert", str(self.cert_path)]
+        if self.password_env != DEFAULT_PASSWORD_ENV:
+            words += ["--password-env", self.password_env]
+        if self.timeout is not None:
+            words += ["--timeout", f"{self.timeout:g}"]
+        return shlex.join(words)
+
     def finish(
         self,
         environment: Environment,
@@ -510,10 +532,18 @@ class DianCall:
         *,
         notes: tuple[str, ...] | list[str] = (),
         extra: dict[str, Any] | None = None,
+        key: str | None = None,
     ) -> None:
-        """Print ``outcome`` (text or ``--json``) and exit by it."""
+        """Print ``outcome`` (text or ``--json``) and exit by it. ``key`` is the document's
+        CUFE/CUDE (or the ZipKey): when DIAN gave no verdict, the command that asks for it
+        is printed in full (``status_command`` in ``--json``)."""
         from fe_tui.services import dian_ops
 
+        ask = (
+            self.status_command(key)
+            if key and getattr(outcome, "needs_status_check", False)
+            else None
+        )
         if self.as_json:
             _emit_json(
                 {
@@ -526,22 +556,23 @@ class DianCall:
                     **dian_ops.outcome_to_dict(outcome),
                     **(extra or {}),
                     "notes": list(notes),
+                    "status_command": ask,
                 }
             )
         else:
             click.echo(f"Ambiente: {environment.label} — {environment.url}")
-            _print_outcome(outcome)
+            _print_outcome(outcome, status_command=ask)
             for note in notes:
                 click.echo(f"Nota: {note}")
         sys.exit(dian_ops.exit_code(outcome))
 
-    def run(self, call: Callable[[DianSession], Any]) -> None:
+    def run(self, call: Callable[[DianSession], Any], *, key: str | None = None) -> None:
         """:meth:`session`, then :meth:`finish` with the outcome ``call`` returned."""
         environment, outcome = self.session(call)
-        self.finish(environment, outcome)
+        self.finish(environment, outcome, key=key)
 
 
-def _print_outcome(outcome: Any, indent: str = "") -> None:
+def _print_outcome(outcome: Any, indent: str = "", *, status_command: str | None = None) -> None:
     from fe_tui.dian import outcomes as oc
 
     click.echo(f"{indent}{outcome.message}")
@@ -570,7 +601,14 @@ def _print_outcome(outcome: Any, indent: str = "") -> None:
         click.echo(f"{indent}  Nombre registrado: {outcome.name or '(la DIAN no lo envió)'}")
         click.echo(f"{indent}  Correo de recepción: {outcome.email}")
     if getattr(outcome, "needs_status_check", False):
-        click.echo(f"{indent}Antes de reenviar: fe-tui dian status CUFE (la DIAN pudo recibirlo).")
+        if status_command:
+            click.echo(f"{indent}La DIAN pudo recibirlo: antes de reenviar, consulte su estado:")
+            click.echo(f"{indent}  {status_command}")
+        else:
+            click.echo(
+                f"{indent}La DIAN pudo recibirlo: antes de reenviar, consulte su estado con "
+                "fe-tui dian status y la clave del documento."
+            )
 
 
 @main.group()
@@ -590,7 +628,7 @@ def dian_status(
     from fe_tui.services.dian_ops import check_key
 
     check_key(key)  # a key that cannot be one is refused before the certificate is opened
-    opts.run(lambda session: session.status(key))
+    opts.run(lambda session: session.status(key), key=key)
 
 
 @dian.command("ranges")
@@ -689,6 +727,7 @@ def dian_send(
             "status_check": outcome_to_dict(check) if check is not None else None,
             "warnings": list(result.warnings),
         },
+        key=result.document_key,
     )
 
 

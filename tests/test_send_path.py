@@ -597,6 +597,53 @@ def test_cli_retry_after_connection_failure_reuses_the_zip(
     assert FileCounters(data).peek("900373076", YEAR, "fv") == 1
 
 
+def test_cli_no_verdict_hint_is_the_full_runnable_status_command(
+    sim_server: tuple[Simulator, str],
+    p12_file: Path,
+    signing_cert: LoadedCertificate,
+    tmp_path: Path,
+) -> None:
+    """Issue 14 item 7: the hint printed a literal ``CUFE``; now it is the whole command,
+    with this run's data folder, environment, URL, certificate and password variable."""
+    import shlex
+
+    from fe_tui.simulator.config import Faults
+
+    app, url = sim_server
+    doc, key = signed_file(tmp_path, signing_cert, 990003005)
+    data = tmp_path / "mis datos"  # a space: the command must be quoted to be copyable
+    app.faults = Faults(accept_then_drop=True, hang_seconds=3, count=1)
+    try:
+        r = fe_tui(
+            "--data-dir", str(data), "dian", "send", str(doc),
+            "--env", "simulator", "--url", url, "--cert", str(p12_file),
+            "--password-env", "CLAVE_P12", "--timeout", "1",
+            CLAVE_P12=certs.DEFAULT_PASSWORD,
+        )  # fmt: skip
+    finally:
+        app.faults = Faults()
+    assert r.exit_code == 3, r.output
+    assert "status CUFE" not in r.output
+    lines = [line.strip() for line in r.output.splitlines()]
+    command = next(line for line in lines if line.startswith("fe-tui "))
+    words = shlex.split(command)
+    assert words[:5] == ["fe-tui", "--data-dir", str(data), "dian", "status"]
+    assert words[5] == key and len(key) == 96
+    for option, value in [
+        ("--env", "simulator"),
+        ("--url", url),
+        ("--cert", str(p12_file)),
+        ("--password-env", "CLAVE_P12"),
+    ]:
+        assert words[words.index(option) + 1] == value, command
+    # Run as printed: DIAN (the simulator) kept the document, so the status says accepted.
+    asked = fe_tui(*words[1:], CLAVE_P12=certs.DEFAULT_PASSWORD)
+    assert asked.exit_code == 0, asked.output
+    # With a verdict there is nothing to ask: --json says so.
+    again = fe_tui(*words[1:], "--json", CLAVE_P12=certs.DEFAULT_PASSWORD)
+    assert json.loads(again.output)["status_command"] is None  # a verdict: nothing to ask
+
+
 # -- raw answers in the journal (issue 10) ---------------------------------------------------------
 async def test_raw_answers_are_journaled_and_classify_again(
     session: DianSession, wire: Wire, signing_cert: LoadedCertificate
