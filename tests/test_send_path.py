@@ -644,6 +644,68 @@ def test_cli_no_verdict_hint_is_the_full_runnable_status_command(
     assert json.loads(again.output)["status_command"] is None  # a verdict: nothing to ask
 
 
+def _modes_under(root: Path) -> list[str]:
+    """Every file not 0600 and every folder not 0700 below ``root`` (``root`` excluded)."""
+    wrong = []
+    for path in sorted(root.rglob("*")):
+        mode = path.stat().st_mode & 0o777
+        expected = 0o700 if path.is_dir() else 0o600
+        if mode != expected:
+            wrong.append(f"{oct(mode)} {path.relative_to(root)}")
+    return wrong
+
+
+def test_everything_fe_tui_creates_is_private_under_umask_000(
+    sim_server: tuple[Simulator, str],
+    p12_file: Path,
+    signing_cert: LoadedCertificate,
+    tmp_path: Path,
+) -> None:
+    """Issue 14 item 6: data folder (and the parents it creates), store, ledger, send journal,
+    file counters, locks, outputs and the simulator's state: 0600 files, 0700 folders,
+    whatever the umask."""
+    from fe_tui.services.demo import DEMO_CERT_PASSWORD
+    from fe_tui.simulator.state import State
+    from tests.conftest import EXAMPLES
+
+    _, url = sim_server
+    doc, _ = signed_file(tmp_path, signing_cert, 990003006)
+    made = tmp_path / "creado"
+    made.mkdir(mode=0o700)
+    data = made / "a" / "b" / "datos"  # parents fe-tui has to create
+    state = made / "c" / "estado"
+    previous = os.umask(0)
+    try:
+        assert fe_tui("--data-dir", str(data), "demo", "--no-ui").exit_code == 0
+        r = fe_tui("--data-dir", str(data), "queue", "add", str(EXAMPLES / "factura.json"))
+        assert r.exit_code == 0, r.output
+        r = fe_tui("--data-dir", str(data), "queue", "run", FE_TUI_CERT_PASSWORD=DEMO_CERT_PASSWORD)
+        assert r.exit_code == 0, r.output
+        r = fe_tui(
+            "dian", "send", str(doc), "--env", "simulator", "--url", url, "--cert", str(p12_file),
+            FE_TUI_DATA_DIR=str(data), FE_TUI_STATE_DIR=str(state),
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+        out = made / "salida"
+        out.mkdir(mode=0o700)
+        os.chmod(out, 0o700)
+        unsigned = out / "f.xml"
+        r = fe_tui("build", str(EXAMPLES / "factura.json"), "--now", "-o", str(unsigned))
+        assert r.exit_code == 0, r.output
+        r = fe_tui("sign", str(unsigned), "--cert", str(p12_file), "-o", str(out / "g.xml"))
+        assert r.exit_code == 0, r.output
+        simulated = State(made / "d" / "e" / "simulador")
+        simulated.count_send("a" * 96)
+        simulated.persist()
+    finally:
+        os.umask(previous)
+    assert (data / "store.json").exists() and (data / "journal").is_dir()
+    assert list(data.glob("companies/*/ledger/events-*.jsonl"))
+    assert (state / "journal").is_dir() and (state / "file-counters.json").exists()
+    assert (state / ".file-counters.lock").exists()
+    assert _modes_under(made) == []
+
+
 # -- raw answers in the journal (issue 10) ---------------------------------------------------------
 async def test_raw_answers_are_journaled_and_classify_again(
     session: DianSession, wire: Wire, signing_cert: LoadedCertificate
