@@ -104,6 +104,9 @@ REGISTRY_FREE: list[tuple[str, str, Tamper]] = [
     ("FAX02", "factura", add(LINE1 + "cac:TaxTotal/cbc:TaxAmount")),
     ("FAX05", "factura", add(LINE1 + "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount")),
     ("FAV01", "factura", set_text("cac:InvoiceLine[2]/cbc:ID", "3")),
+    ("FAV02", "factura", add(LINE1 + "cac:Price/cbc:PriceAmount", "10.00")),
+    ("FAV02", "factura", add("cac:InvoiceLine[2]/cbc:InvoicedQuantity", "1")),
+    ("CAV02", "nota-credito", add("cac:CreditNoteLine/cac:Price/cbc:PriceAmount", "10.00")),
     ("FAD16", "factura", set_text("cbc:LineCountNumeric", "7")),
     ("FAZ02", "factura", set_text(LINE1 + "cac:Item/cbc:Description", " ")),
     ("VLR01", "factura", set_text(LMT + "AllowanceTotalAmount", "-1.00")),
@@ -294,6 +297,7 @@ MUTATIONS = [
     ("FAU14", LMT + "PayableAmount"),
     ("FAS02", "cac:TaxTotal/cbc:TaxAmount"),
     ("FAX02", LINE1 + "cac:TaxTotal/cbc:TaxAmount"),
+    ("FAV02", LINE1 + "cac:Price/cbc:PriceAmount"),
 ]
 
 
@@ -367,6 +371,41 @@ def _prepaid_subtracted(root: etree._Element) -> None:
     payable.text = str(Decimal(payable.text or "0") - Decimal("18060.00"))
 
 
+def _base_quantity_is_the_quantity(root: etree._Element) -> None:
+    """Some software writes BaseQuantity = InvoicedQuantity with PriceAmount per unit."""
+    line = one(root, "cac:InvoiceLine")
+    one(line, "cac:Price/cbc:BaseQuantity").text = one(line, "cbc:InvoicedQuantity").text
+
+
+def _price_for_the_base_quantity(root: etree._Element) -> None:
+    """Others write PriceAmount for BaseQuantity units (price per pack of 10)."""
+    line = one(root, "cac:InvoiceLine")
+    price = one(line, "cac:Price/cbc:PriceAmount")
+    price.text = str(Decimal(price.text or "0") * 10)
+    one(line, "cac:Price/cbc:BaseQuantity").text = "10.00"
+
+
+def _line_discount(root: etree._Element) -> None:
+    """A line discount of 1.00: LineExtensionAmount = quantity × price − 1.00."""
+    line = one(root, "cac:InvoiceLine")
+    discount = etree.fromstring(
+        f'<cac:AllowanceCharge xmlns:cac="{ns.CAC}" xmlns:cbc="{ns.CBC}"><cbc:ID>1</cbc:ID>'
+        "<cbc:ChargeIndicator>false</cbc:ChargeIndicator>"
+        "<cbc:AllowanceChargeReason>Descuento</cbc:AllowanceChargeReason>"
+        '<cbc:Amount currencyID="COP">1.00</cbc:Amount>'
+        '<cbc:BaseAmount currencyID="COP">250000.00</cbc:BaseAmount></cac:AllowanceCharge>'
+    )
+    one(line, "cac:TaxTotal").addprevious(discount)
+    add("cbc:LineExtensionAmount", "-1.00")(line)
+
+
+def _free_of_charge_line(root: etree._Element) -> None:
+    """A commercial sample: the price is a reference value, not what the line is worth."""
+    line = one(root, "cac:InvoiceLine")
+    one(line, "cbc:FreeOfChargeIndicator").text = "true"
+    add("cac:Price/cbc:PriceAmount", "999.00")(line)
+
+
 def _qr_text_block(root: etree._Element) -> None:
     uuid = one(root, "cbc:UUID").text
     one(root, EXT + "sts:QRCode").text = (
@@ -385,9 +424,16 @@ def _qr_text_block(root: etree._Element) -> None:
         add(LINE1 + "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount", "0.01"),  # rounding slack
         add(LMT + "LineExtensionAmount", "-0.01"),
         remove(CUSTOMER + "cac:PhysicalLocation"),
+        _base_quantity_is_the_quantity,
+        _price_for_the_base_quantity,
+        _line_discount,
+        _free_of_charge_line,
+        add(LINE1 + "cbc:LineExtensionAmount", "0.01"),  # line rounding slack (FAV02)
     ],
     ids=["foreign-buyer", "prepaid-subtracted", "qr-text-block", "spaced-responsibilities",
-         "line-tax-rounding", "total-rounding", "buyer-without-physical-location"],
+         "line-tax-rounding", "total-rounding", "buyer-without-physical-location",
+         "base-quantity-is-quantity", "price-per-base-quantity", "line-discount",
+         "free-of-charge-line", "line-value-rounding"],
 )  # fmt: skip
 def test_shapes_other_software_writes_get_no_rechazo_from_the_local_rules(
     signed: dict[str, bytes], shape: Tamper
