@@ -576,15 +576,7 @@ def _print_outcome(outcome: Any, indent: str = "", *, status_command: str | None
     from fe_tui.dian import outcomes as oc
 
     click.echo(f"{indent}{outcome.message}")
-    for rule in getattr(outcome, "rules", []) or []:
-        click.echo(f"{indent}  [{rule.kind or '—'}] {rule.code or 'sin código'}: {rule.dian_text}")
-        if rule.known:
-            click.echo(f"{indent}      Qué revisa: {rule.explanation}")
-            if rule.xpath:
-                click.echo(f"{indent}      Dónde: {rule.xpath}")
-            click.echo(f"{indent}      Cómo corregir: {rule.fix}")
-        else:
-            click.echo(f"{indent}      (regla sin ficha en el catálogo; se muestra como llegó)")
+    _print_rules(getattr(outcome, "rules", []) or [], indent)
     if isinstance(outcome, oc.NumberingRanges):
         for r in outcome.response.ranges:
             click.echo(
@@ -609,6 +601,22 @@ def _print_outcome(outcome: Any, indent: str = "", *, status_command: str | None
                 f"{indent}La DIAN pudo recibirlo: antes de reenviar, consulte su estado con "
                 "fe-tui dian status y la clave del documento."
             )
+
+
+def _print_rules(explained: Any, indent: str = "") -> None:
+    """Each rule of a DIAN answer with what the catalogue says of it, as ``dian send`` and
+    ``dian explain`` both print it: the entry itself, its invoice twin (CAJ24 → FAJ24) or
+    its family; "sin ficha" only when the catalogue has nothing at all to say."""
+    for rule in explained:
+        click.echo(f"{indent}  [{rule.kind or '—'}] {rule.code or 'sin código'}: {rule.dian_text}")
+        if rule.explanation:
+            click.echo(f"{indent}      Qué revisa: {rule.explanation}")
+        if rule.xpath:
+            click.echo(f"{indent}      Dónde: {rule.xpath}")
+        if rule.fix:
+            click.echo(f"{indent}      Cómo corregir: {rule.fix}")
+        if not (rule.explanation or rule.fix):
+            click.echo(f"{indent}      (regla sin ficha en el catálogo; se muestra como llegó)")
 
 
 @main.group()
@@ -891,14 +899,7 @@ def dian_explain(file: Path, as_json: bool) -> None:
     verdicts = {"accepted": "ACEPTADO", "rejected": "RECHAZADO", "no_verdict": "SIN VEREDICTO"}
     click.echo(f"Respuesta de {answer.operation}: {verdicts[answer.verdict]}")
     click.echo(answer.message)
-    for rule in answer.rules:
-        click.echo(f"  [{rule.kind or '—'}] {rule.code or 'sin código'}: {rule.dian_text}")
-        if rule.explanation:
-            click.echo(f"      Qué revisa: {rule.explanation}")
-        if rule.xpath:
-            click.echo(f"      Dónde: {rule.xpath}")
-        if rule.fix:
-            click.echo(f"      Cómo corregir: {rule.fix}")
+    _print_rules(answer.rules)
     for line in answer.attachments:
         click.echo(f"Adjunto: {line}")
     sys.exit(answer.exit_code)
