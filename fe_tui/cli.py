@@ -525,6 +525,17 @@ class DianCall:
             words += ["--timeout", f"{self.timeout:g}"]
         return shlex.join(words)
 
+    def runnable(self, text: str) -> str:
+        """``text`` (a service's warning or note) with each bare ``fe-tui dian status KEY``
+        hint replaced by the full command of :meth:`status_command`."""
+        import re
+
+        return re.sub(
+            r"fe-tui dian status ([0-9a-fA-F]{96})(?![0-9a-fA-F])",
+            lambda m: self.status_command(m.group(1)),
+            text,
+        )
+
     def finish(
         self,
         environment: Environment,
@@ -544,6 +555,7 @@ class DianCall:
             if key and getattr(outcome, "needs_status_check", False)
             else None
         )
+        notes = [self.runnable(note) for note in notes]
         if self.as_json:
             _emit_json(
                 {
@@ -716,7 +728,8 @@ def dian_send(
     environment, result = opts.session(
         lambda session: session.submit(data, test_set_id=test_set_id, wait=wait)
     )
-    for warning in result.warnings:
+    warnings = [opts.runnable(warning) for warning in result.warnings]
+    for warning in warnings:
         click.echo(f"Advertencia: {warning}", err=True)
     if not opts.as_json:
         where = f" → {result.zip_name}" if result.zip_name else ""
@@ -733,7 +746,7 @@ def dian_send(
             "zip_name": result.zip_name,
             "submitted": result.sent,
             "status_check": outcome_to_dict(check) if check is not None else None,
-            "warnings": list(result.warnings),
+            "warnings": warnings,
         },
         key=result.document_key,
     )

@@ -644,6 +644,22 @@ def test_cli_no_verdict_hint_is_the_full_runnable_status_command(
     assert json.loads(again.output)["status_command"] is None  # a verdict: nothing to ask
 
 
+def test_service_hints_are_completed_into_the_full_status_command() -> None:
+    """The services' warnings and notes (a re-dated resend, Regla 90 with another CUFE) name
+    ``fe-tui dian status KEY``; the CLI prints them with this run's options."""
+    from fe_tui.cli import DianCall
+
+    url = "http://127.0.0.1:8089/WcfDianCustomerServices.svc"
+    opts = DianCall("simulator", url, Path("/c/empresa.p12"), "FE_TUI_CERT_PASSWORD", None, False)
+    key = "ab" * 48
+    note = f"no lo renumere. Consulte: {dian_ops.status_command(key)}"
+    assert opts.runnable(note) == (
+        f"no lo renumere. Consulte: fe-tui dian status {key} --env simulator --url {url} "
+        "--cert /c/empresa.p12"
+    )
+    assert opts.runnable("sin clave") == "sin clave"
+
+
 def _modes_under(root: Path) -> list[str]:
     """Every file not 0600 and every folder not 0700 below ``root`` (``root`` excluded)."""
     wrong = []
