@@ -64,7 +64,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fe_tui.errors import FeError
+from fe_tui.errors import FeError, InputError, JournalError
 from fe_tui.fileio import private_dir, write_private
 
 _KEY = re.compile(r"^[0-9a-fA-F]{16,128}$")
@@ -129,7 +129,7 @@ class Journal:
 
     def _folder(self, document_key: str) -> Path:
         if not isinstance(document_key, str) or not _KEY.match(document_key):
-            raise FeError(f"Clave de documento inválida para el diario: {document_key!r}.")
+            raise InputError(f"Clave de documento inválida para el diario: {document_key!r}.")
         return self.root / document_key.lower()
 
     def _ensure(self, document_key: str) -> Path:
@@ -137,7 +137,7 @@ class Journal:
         try:
             return private_dir(folder)
         except FeError as exc:
-            raise FeError(f"{exc.message} No se puede escribir el diario de envíos.") from None
+            raise JournalError(f"{exc.message} No se puede escribir el diario de envíos.") from None
 
     def folder(self, document_key: str) -> Path:
         """Where the document's files live (it may not exist yet)."""
@@ -178,7 +178,7 @@ class Journal:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise FeError(
+            raise JournalError(
                 f"No se puede escribir el diario de envíos {path}: {exc.strerror}."
             ) from None
 
@@ -220,7 +220,7 @@ class Journal:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise FeError(f"No se puede leer el diario de envíos: {exc.strerror}.") from None
+            raise JournalError(f"No se puede leer el diario de envíos: {exc.strerror}.") from None
 
     def events(self, document_key: str) -> list[JournalEvent]:
         """Every readable event of a document, oldest first (empty when never journaled)."""
@@ -230,7 +230,9 @@ class Journal:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise FeError(f"No se puede leer el diario de envíos {path}: {exc.strerror}.") from None
+            raise JournalError(
+                f"No se puede leer el diario de envíos {path}: {exc.strerror}."
+            ) from None
         return list(_parse(text))
 
     def has(self, document_key: str) -> bool:
@@ -288,7 +290,7 @@ class Journal:
                         break
                     except OSError as exc:
                         if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                            raise FeError(
+                            raise JournalError(
                                 f"No se puede bloquear el diario de envíos: {exc.strerror}."
                             ) from None
                     # Another process holds it: poll (cancellable, unlike a blocking flock).
@@ -304,7 +306,9 @@ class Journal:
             fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
             os.fchmod(fd, 0o600)
         except OSError as exc:
-            raise FeError(f"No se puede crear el bloqueo del diario: {exc.strerror}.") from None
+            raise JournalError(
+                f"No se puede crear el bloqueo del diario: {exc.strerror}."
+            ) from None
         return fd
 
     # -- coroutine twins (the disk work in a thread) ----------------------------------------------
