@@ -830,25 +830,43 @@ def simulator(
     metavar="CLAVE_O_PIN",
     help="Clave técnica del rango (CUFE) o PIN del software (CUDE) para recalcular cbc:UUID.",
 )
+@click.option(
+    "--company",
+    "company_nit",
+    default=None,
+    metavar="NIT",
+    help="Revisar también las reglas del registro (rango, software, PIN, NIT) con los datos "
+    "de esta empresa en el almacén.",
+)
 @json_option
 @handle_errors
-def check_command(file: Path, key: str | None, as_json: bool) -> None:
+def check_command(file: Path, key: str | None, company_nit: str | None, as_json: bool) -> None:
     """Revisa un documento como lo haría la DIAN, antes de enviarlo.
 
     XSD, firma, fechas, CUFE/CUDE (con --key, o la clave pública de habilitación),
     totales, tributos, líneas, listas de códigos y referencias de notas. Sale con 0
     si no hay Rechazo (puede listar Notificaciones), 1 con al menos un Rechazo, 2 si
-    el archivo no se puede leer. Las reglas que dependen del registro de la DIAN
-    (rango, software, NIT habilitado) se listan como no verificables aquí.
+    el archivo no se puede leer. Sin --company, las reglas que dependen del registro
+    de la DIAN (rango, software, NIT habilitado) se listan como no verificables aquí;
+    con --company se revisan con los datos locales de la empresa (su rango, clave
+    técnica, software y PIN), y lo que solo la DIAN sabe (habilitación, correo del
+    comprador) sigue como no verificable.
     """
     from fe_tui.services.checking import EXIT_UNREADABLE, check_file, describe
 
-    report = check_file(file, key=key)
+    registry = None
+    if company_nit is not None:
+        from fe_tui.services.registry import registry_for
+        from fe_tui.store.db import Store
+
+        registry = registry_for(Store(settings_from_context().data_dir), company_nit)
+    report = check_file(file, key=key, registry=registry)
     code = EXIT_UNREADABLE if not report.readable else EXIT_OK if report.ok else EXIT_CHECK_FAILED
     if as_json:
         _emit_json(
             {
                 **report.to_dict(),
+                "company": registry.company.nit if registry is not None else None,
                 "rechazos": [describe(f) for f in report.rechazos],
                 "notificaciones": [describe(f) for f in report.notificaciones],
                 "cannot_check": [describe(f) for f in report.cannot_check],
@@ -858,6 +876,14 @@ def check_command(file: Path, key: str | None, as_json: bool) -> None:
     facts = report.facts
     if facts is not None:
         click.echo(f"Documento {facts.document_id} (tipo {facts.document_type}) — {file.name}")
+    if registry is not None:
+        company = registry.company
+        click.echo(f"Registro: datos locales de {company.label} (no el registro de la DIAN).")
+        if facts is not None and facts.components.supplier_id != company.nit:
+            click.echo(
+                f"Atención: el emisor del documento es {facts.components.supplier_id}, no "
+                f"{company.nit}; las reglas del registro quedan sin verificar."
+            )
     for finding in [*report.rechazos, *report.notificaciones]:
         _print_finding(describe(finding))
     if report.ok:

@@ -257,7 +257,12 @@ def test_unknown_issuer_is_faj21_for_dian_and_cannot_check_for_a_local_copy(
     signed: dict[str, bytes],
 ) -> None:
     xml = signed["factura"]
-    assert statuses(preflight(xml, LocalCopy()), "FAJ21") == {Status.PASSED}
+    known = preflight(xml, LocalCopy())
+    # Known locally: its data is checked (DV, PIN, range), habilitación only DIAN confirms.
+    assert statuses(known, "FAJ21") == {Status.CANNOT_CHECK}
+    assert statuses(known, "FAJ24") == {Status.PASSED}
+    assert statuses(known, "FAB27b") == {Status.PASSED}
+    assert statuses(known, "FAD05d") == {Status.PASSED}
     unknown = preflight(xml, LocalCopy(known=False))
     assert statuses(unknown, "FAJ21") == {Status.CANNOT_CHECK}
     assert unknown.ok  # not "unregistered": the local data just does not know it
