@@ -358,3 +358,32 @@ def test_cufe_refuses_an_empty_key(key: str) -> None:
     result = run("cufe", "cualquiera.xml", "--key", key)
     assert result.exit_code == exit_codes.USAGE
     assert "Falta la clave técnica" in result.output
+
+
+# -- item 16: amounts whose product or sum overflows are input errors ---------------------------
+def _with_lines(tmp_path: Path, lines: list[dict[str, str]]) -> Path:
+    data = json.loads((EXAMPLES / "factura.json").read_text(encoding="utf-8"))
+    first = data["document"]["lines"][0]
+    data["document"]["lines"] = [{**first, **line} for line in lines]
+    path = tmp_path / "grande.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_quantity_times_price_beyond_15_digits_is_an_input_error(tmp_path: Path) -> None:
+    """Each passes the 15-digit cap; their product made `build` exit 70 (InvalidOperation)."""
+    source = _with_lines(
+        tmp_path, [{"quantity": "99999999999999.999999", "unit_price": "99999999999999.99"}]
+    )
+    result = run("build", str(source), "-o", str(tmp_path / "f.xml"))
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "lines[0].unit_price" in result.output and "15 dígitos" in result.output
+    assert "Error inesperado" not in result.output and not (tmp_path / "f.xml").exists()
+
+
+def test_a_document_total_beyond_15_digits_is_an_input_error(tmp_path: Path) -> None:
+    line = {"quantity": "1", "unit_price": "999999999999999.00"}
+    source = _with_lines(tmp_path, [line, line])
+    result = run("build", str(source), "-o", str(tmp_path / "f.xml"))
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "total del documento" in result.output and "15 dígitos" in result.output
