@@ -387,3 +387,34 @@ def test_a_document_total_beyond_15_digits_is_an_input_error(tmp_path: Path) -> 
     result = run("build", str(source), "-o", str(tmp_path / "f.xml"))
     assert result.exit_code == exit_codes.USAGE, result.output
     assert "total del documento" in result.output and "15 dígitos" in result.output
+
+
+@pytest.mark.parametrize(
+    ("amount", "says"),
+    [
+        ("NaN", "no es un número decimal"),
+        ("sNaN", "no es un número decimal"),
+        ("Infinity", "no es un número decimal"),
+        ("1E+999999", "no es un número decimal"),
+        ("1" + "0" * 40, "demasiados dígitos"),
+    ],
+)
+def test_cufe_refuses_amounts_that_are_not_decimals(
+    signing_cert: object, tmp_path: Path, amount: str, says: str
+) -> None:
+    """The reader took NaN into the CUFE text and Infinity/sNaN/huge values crashed it (70)."""
+    import re
+
+    from tests.conftest import example_request
+
+    built = documents.build(example_request("factura")).document
+    signed = documents.sign_tree(built.root, signing_cert)  # type: ignore[arg-type]
+    damaged = re.sub(
+        rb'(<cbc:PayableAmount currencyID="COP">)[^<]*', rb"\g<1>" + amount.encode(), signed
+    )
+    path = tmp_path / "f.xml"
+    path.write_bytes(damaged)
+    result = run("cufe", str(path), "--key", "fc8eac422eba16e22ffd8c6f94b3f40a6e38162c")
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert says in result.output and "PayableAmount" in result.output
+    assert "inesperado" not in result.output
