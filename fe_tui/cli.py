@@ -317,7 +317,7 @@ def sign(
     data, _ = xmlsafe.read_file(source)
     loaded = _load_certificate(cert_path, password_env)
     try:
-        signed = documents.sign_xml(
+        signed, warnings = documents.sign_xml_noting(
             data, loaded, role=role, digest=digest, check_issue_date=not allow_other_date
         )
     except SigningError as exc:
@@ -332,8 +332,12 @@ def sign(
         ) from None
     write_private(output, signed)
     if as_json:
-        _emit_json({"ok": True, "output": str(output), "bytes": len(signed)})
+        _emit_json(
+            {"ok": True, "output": str(output), "bytes": len(signed), "warnings": warnings}
+        )
         return
+    for warning in warnings:
+        click.echo(f"Advertencia: {warning}", err=True)
     click.echo(f"Firmado → {output} ({len(signed)} bytes, {digest}, rol {role})")
 
 

@@ -418,3 +418,58 @@ def test_cufe_refuses_amounts_that_are_not_decimals(
     assert result.exit_code == exit_codes.USAGE, result.output
     assert says in result.output and "PayableAmount" in result.output
     assert "inesperado" not in result.output
+
+
+# -- item 12: warnings a new user expected -------------------------------------------------------
+def _p12(tmp_path: Path, leaf: certs.Issued) -> Path:
+    path = tmp_path / "empresa.p12"
+    path.write_bytes(certs.make_p12(leaf.key, leaf.cert, certs.default_chain()))
+    return path
+
+
+def test_sign_warns_about_a_certificate_expiring_in_4_days(tmp_path: Path) -> None:
+    from datetime import UTC, timedelta
+
+    leaf = certs.make_leaf(not_after=datetime.now(UTC) + timedelta(days=4, hours=1))
+    p12 = _p12(tmp_path, leaf)
+    src = today_json(tmp_path)
+    assert run("build", str(src), "-o", str(tmp_path / "f.xml")).exit_code == 0
+    result = run(
+        "sign", str(tmp_path / "f.xml"), "--cert", str(p12), "-o", str(tmp_path / "g.xml"),
+        env=PASSWORD_ENV,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Advertencia: El certificado vence en 4 días" in result.output, result.output
+    as_json = run(
+        "sign", str(tmp_path / "f.xml"), "--cert", str(p12), "-o", str(tmp_path / "h.xml"),
+        "--json", env=PASSWORD_ENV,
+    )  # fmt: skip
+    assert any("vence en 4 días" in w for w in json.loads(as_json.output)["warnings"])
+
+
+def test_re_signing_a_signed_document_says_so(p12_file: Path, tmp_path: Path) -> None:
+    src = today_json(tmp_path)
+    assert run("build", str(src), "-o", str(tmp_path / "f.xml")).exit_code == 0
+    sign = ("--cert", str(p12_file))
+    g, h = str(tmp_path / "g.xml"), str(tmp_path / "h.xml")
+    first = run("sign", str(tmp_path / "f.xml"), *sign, "-o", g, env=PASSWORD_ENV)
+    assert first.exit_code == 0 and "ya estaba firmado" not in first.output
+    again = run("sign", g, *sign, "-o", h, env=PASSWORD_ENV)
+    assert again.exit_code == 0, again.output
+    assert "Advertencia: El documento ya estaba firmado" in again.output
+
+
+def test_verify_names_an_encoding_other_than_utf8(signing_cert: object, tmp_path: Path) -> None:
+    from tests.conftest import example_request
+
+    built = documents.build(example_request("factura")).document
+    signed = documents.sign_tree(built.root, signing_cert)  # type: ignore[arg-type]
+    text = signed.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"', 1)
+    path = tmp_path / "utf16.xml"
+    path.write_bytes(text.encode("utf-16"))
+    result = run("verify", str(path))
+    assert result.exit_code == 0, result.output  # the characters are what was signed
+    assert "El archivo está en UTF-16; la DIAN espera UTF-8" in result.output
+    utf8 = tmp_path / "utf8.xml"
+    utf8.write_bytes(signed)
+    assert "la DIAN espera UTF-8" not in run("verify", str(utf8)).output
