@@ -473,3 +473,17 @@ def test_verify_names_an_encoding_other_than_utf8(signing_cert: object, tmp_path
     utf8 = tmp_path / "utf8.xml"
     utf8.write_bytes(signed)
     assert "la DIAN espera UTF-8" not in run("verify", str(utf8)).output
+
+
+def test_an_environment_at_another_url_is_labelled_by_what_it_is() -> None:
+    """`--env produccion --url https://otro…` was labelled "DIAN producción"."""
+    from fe_tui.dian import environments
+
+    assert environments.resolve("produccion").label == "DIAN producción"
+    assert environments.resolve("habilitacion").label == "DIAN habilitación (pruebas)"
+    other = environments.resolve("produccion", "https://proxy.example.com/WcfDianCustomerServices.svc")
+    assert "DIAN producción" not in other.label
+    assert "proxy.example.com" in other.label and "no es la URL de la DIAN" in other.label
+    assert other.is_production and other.profile_execution_id == 1  # the guards still apply
+    hab = environments.resolve("habilitacion", "https://proxy.example.com/x")
+    assert "habilitación" in hab.label and "no es la URL de la DIAN" in hab.label
