@@ -784,6 +784,12 @@ def dian_send(
 )
 @click.option("--accept-all", is_flag=True, help="Modo rápido: acepta todo (para benchmarks).")
 @click.option("--print-config", is_flag=True, help="Imprime la configuración en JSON y sale.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Salida en JSON: al iniciar, una línea con la URL y lo que sabe el simulador.",
+)
 @handle_errors
 def simulator(
     port: int,
@@ -792,6 +798,7 @@ def simulator(
     state_dir: Path | None,
     accept_all: bool,
     print_config: bool,
+    as_json: bool,
 ) -> None:
     """Simulador local del web service de la DIAN (doble de pruebas, no es la DIAN)."""
     from pydantic import ValidationError
@@ -822,7 +829,7 @@ def simulator(
     if print_config:
         click.echo(config.model_dump_json(indent=2))
         return
-    serve(port=port, host=host, config=config)
+    serve(port=port, host=host, config=config, as_json=as_json)
 
 
 # -- check / dian explain (issue 13) ---------------------------------------------------------------

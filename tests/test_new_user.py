@@ -487,3 +487,44 @@ def test_an_environment_at_another_url_is_labelled_by_what_it_is() -> None:
     assert other.is_production and other.profile_execution_id == 1  # the guards still apply
     hab = environments.resolve("habilitacion", "https://proxy.example.com/x")
     assert "habilitación" in hab.label and "no es la URL de la DIAN" in hab.label
+
+
+def _leaf_commands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, object]]:
+    import click
+
+    assert isinstance(group, click.Group)
+    out: list[tuple[str, object]] = []
+    for name, command in group.commands.items():
+        if command.hidden:
+            continue
+        if isinstance(command, click.Group):
+            out += _leaf_commands(command, (*path, name))
+        else:
+            out.append((" ".join((*path, name)), command))
+    return out
+
+
+def test_every_command_accepts_json_as_the_readme_says() -> None:
+    """README: "Todos los comandos aceptan --json"; `simulator` had none."""
+    import click
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "Todos los comandos aceptan `--json`" in readme
+    missing = [
+        name
+        for name, command in _leaf_commands(main)
+        if isinstance(command, click.Command)
+        and not any("--json" in p.opts for p in command.params)
+    ]
+    assert missing == [], missing
+
+
+def test_simulator_json_is_one_json_line_with_its_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    result = run("simulator", "--port", "18089", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["url"] == "http://127.0.0.1:18089/WcfDianCustomerServices.svc"
+    assert data["test_double"] is True and data["issuers"]
