@@ -42,14 +42,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fe_tui.errors import FeError
+from fe_tui.errors import StorageError
 from fe_tui.fileio import private_dir
 
 #: Events per segment before a new one is opened (closed segments are never rewritten).
 SEGMENT_EVENTS = 50_000
 
 
-class LedgerError(FeError):
+class LedgerError(StorageError):
     """The ledger cannot be read or written, or an event contradicts it."""
 
 
