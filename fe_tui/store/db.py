@@ -235,6 +235,17 @@ class Store:
 
     def resolutions(self, company_nit: str, prefix: str | None = None) -> list[Resolution]:
         """The company's resolutions (of one prefix when given), by prefix and first number."""
+        return [r for r, _ in self.resolution_records(company_nit, prefix)]
+
+    def resolution_records(
+        self, company_nit: str, prefix: str | None = None
+    ) -> list[tuple[Resolution, str]]:
+        """Like :meth:`resolutions`, each with where it came from (``source``).
+
+        ``source`` is what :meth:`save_resolution` was given: ``"dian"``
+        (GetNumberingRange), ``"manual"`` (formulario 1876 typed in),
+        ``"simulador"`` (the demo); ``"desconocido"`` for a record without one.
+        """
         q = Query()
         cond = q.company_nit == company_nit
         if prefix is not None:
@@ -242,8 +253,14 @@ class Store:
         items = []
         for record in self.db.table("resolutions").search(cond):
             data = {k: v for k, v in record.items() if k not in ("company_nit", "source")}
-            items.append(_load(Resolution, data, "resolución"))
-        return sorted(items, key=lambda r: (r.prefix, r.from_number))
+            source = record.get("source")
+            items.append(
+                (
+                    _load(Resolution, data, "resolución"),
+                    source if isinstance(source, str) and source else "desconocido",
+                )
+            )
+        return sorted(items, key=lambda item: (item[0].prefix, item[0].from_number))
 
     # -- generic per-company records (certificates, checklist steps…) -----------------------------
     def put(self, table: str, company_nit: str, key: str, data: dict[str, Any]) -> None:
