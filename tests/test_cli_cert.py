@@ -287,3 +287,18 @@ def test_demo_company_goes_through_the_records(tmp_path: Path) -> None:
     assert len(company_certs.certificate_records(store, made.company.nit)) == 1
     status = run(tmp_path, "cert", "status")
     assert status.exit_code == 0 and "Vigente" in status.output
+
+
+def test_renewal_notice_comes_two_months_before_the_end_of_a_long_certificate(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    start = datetime.now(UTC) - timedelta(days=400)  # month 14 of a two-year certificate
+    path = p12(tmp_path, "dos-anos.p12", start=start, days=730, key_index=3)
+    assert run(data_dir, "cert", "install", str(path), env=PW).exit_code == 0
+    store = Store(data_dir)
+    company = store.require_company()
+    [record] = company_certs.certificate_records(store, company.nit)
+    assert company_certs.notice_month(record) == 23
+    assert company_certs.certificate_overview(store, company).notice is None
+    late = datetime.now(UTC) + timedelta(days=300)  # 30 days left
+    assert "mes 23" in (company_certs.certificate_overview(store, company, late).notice or "")

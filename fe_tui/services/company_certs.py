@@ -72,6 +72,7 @@ __all__ = [
     "certificate_statuses",
     "complete_purchase_step",
     "install_certificate",
+    "notice_month",
     "purchase_checklist",
     "renewal_request",
     "track_renewal",
@@ -260,6 +261,19 @@ def install_certificate(
     return InstallResult(record=record, replaced=replaced, reinstalled=reinstalled)
 
 
+def notice_month(record: CertificateRecord) -> int:
+    """The month of validity from which the renewal notice shows.
+
+    Seed 002 speaks of one-year certificates: the notice from month 11, two
+    months before the end. A two-year certificate gets it from month 23 (the
+    same two months before the end), not after its first 10 months.
+    """
+    start = colombian_date(record.not_before)
+    end = colombian_date(record.not_after)
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    return max(1, months - 1)
+
+
 def certificate_overview(
     store: Store,
     company: Company,
@@ -287,7 +301,11 @@ def certificate_overview(
         )
     else:
         status = certificate_status(company.nit, active, moment, warn_days=warn_days(store, warn))
-        notice = renewal_notice(active, renewal, moment)
+        notice = (
+            None
+            if active is None
+            else renewal_notice(active, renewal, moment, month=notice_month(active))
+        )
     return CertificateOverview(
         company_nit=company.nit,
         company_label=company.label,
