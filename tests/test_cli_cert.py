@@ -302,3 +302,17 @@ def test_renewal_notice_comes_two_months_before_the_end_of_a_long_certificate(
     assert company_certs.certificate_overview(store, company).notice is None
     late = datetime.now(UTC) + timedelta(days=300)  # 30 days left
     assert "mes 23" in (company_certs.certificate_overview(store, company, late).notice or "")
+
+
+def test_demo_folder_reused_after_its_certificate_expired(tmp_path: Path) -> None:
+    from fe_tui.services import demo
+
+    settings = Settings.load(tmp_path)
+    store = Store(tmp_path)
+    made = demo.create_demo_company(store, settings)
+    expired = demo.make_test_certificate(made.company.nit, made.company.name, days=-1)
+    made.certificate_path.write_bytes(expired)
+    again = demo.create_demo_company(store, settings)
+    assert again.certificate_path.read_bytes() != expired  # a fresh one was generated
+    overview = company_certs.certificate_overview(store, again.company)
+    assert overview.status is not None and overview.status.label == "Vigente"
