@@ -21,7 +21,18 @@ from typing import Any
 
 import click
 
-from fe_tui.cli import _emit_json, handle_errors, json_option, main, settings_from_context
+from fe_tui.cli import (
+    DEFAULT_PASSWORD_ENV,
+    _emit_json,
+    _load_certificate,
+    _password,
+    cert,
+    handle_errors,
+    json_option,
+    main,
+    password_option,
+    settings_from_context,
+)
 from fe_tui.errors import InputError
 
 #: Environment variable with a fixed "now" (ISO 8601 with offset), for scripts and tests.
@@ -323,9 +334,6 @@ def company_use(nit: str, as_json: bool) -> None:
 
 
 # -- cert install | status | track | purchase ------------------------------------------------------
-from fe_tui.cli import DEFAULT_PASSWORD_ENV, _password, cert  # noqa: E402
-
-_HEALTH_EXIT = {"vigente": 0}
 
 
 def _agent(agent: str | None) -> str:
@@ -371,13 +379,7 @@ def _short_date(moment: datetime) -> str:
 @cert.command("install")
 @click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @company_option
-@click.option(
-    "--password-env",
-    default=DEFAULT_PASSWORD_ENV,
-    show_default=True,
-    metavar="VAR",
-    help="Variable de entorno con la contraseña del PKCS#12 (si no existe, se pregunta).",
-)
+@password_option
 @click.option(
     "--no-copy",
     is_flag=True,
@@ -734,7 +736,6 @@ def ranges_sync(company_nit: str | None, endpoint: str, password_env: str, as_js
     """Trae de la DIAN (GetNumberingRange) los rangos y claves técnicas del software."""
     import asyncio
 
-    from fe_tui.cli import _load_certificate
     from fe_tui.services import companies
     from fe_tui.services import ranges as svc
     from fe_tui.services.sessions import active_certificate_path
@@ -744,7 +745,13 @@ def ranges_sync(company_nit: str | None, endpoint: str, password_env: str, as_js
     target = companies.get_company(store, company_nit)
     loaded = _load_certificate(active_certificate_path(store, target), password_env)
     result = asyncio.run(
-        svc.sync_ranges(store, settings, target, loaded, endpoint=endpoint)  # type: ignore[arg-type]
+        svc.sync_ranges(
+            store,
+            settings,
+            target,
+            loaded,
+            endpoint="empresa" if endpoint == "empresa" else "produccion",
+        )
     )
     if as_json:
         _emit_json({"ok": True, **result.model_dump(mode="json")})
