@@ -316,3 +316,26 @@ def test_demo_folder_reused_after_its_certificate_expired(tmp_path: Path) -> Non
     assert again.certificate_path.read_bytes() != expired  # a fresh one was generated
     overview = company_certs.certificate_overview(store, again.company)
     assert overview.status is not None and overview.status.label == "Vigente"
+
+
+def test_replacement_writes_records_and_pointer_in_one_file_write(
+    data_dir: Path, tmp_path: Path, installed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fe_tui.store import db
+
+    store = Store(data_dir)
+    company = store.require_company()
+    store.put("certificates", company.nit, "active", {**_active(data_dir), "stale": True})
+    writes: list[set[str]] = []
+    real = db.AtomicJSONStorage.write
+
+    def counting(self: Any, data: dict[str, Any]) -> None:
+        writes.append({d.get("key", "") for d in data.get("certificates", {}).values()})
+        real(self, data)
+
+    monkeypatch.setattr(db.AtomicJSONStorage, "write", counting)
+    candidate = p12(tmp_path, "nuevo.p12", key_index=3)
+    company_certs.install_certificate(store, company, candidate, PASSWORD)
+    assert len(writes) == 1  # both keys exist already: one replace of the file
+    pointer = _active(data_dir)
+    assert "stale" not in pointer and pointer["path"] != installed["path"]

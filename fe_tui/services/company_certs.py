@@ -10,7 +10,8 @@ Store layout (table ``certificates``, one company per ``company_nit``):
   "purchase": PurchaseChecklist | null}``, the company's whole certificate history;
 - key ``active``: ``{"path", "state", "sha256_fingerprint"}``, the file the queue signs
   with (:func:`fe_tui.services.sessions.active_certificate_path` reads it). Both
-  keys change in one store transaction.
+  keys change in one store transaction and, on a replacement, in one file
+  write (:meth:`~fe_tui.store.db.Store.put_many`).
 
 Install (:func:`install_certificate`): the candidate is inspected (password,
 key match, the company's NIT, validity, legacy RC2/3DES containers) and must
@@ -156,6 +157,11 @@ def purchase_checklist(store: Store, nit: str) -> PurchaseChecklist | None:
 
 def _save_workflow(store: Store, nit: str, **parts: Any) -> None:
     """Replace some parts of the company's certificate document (in the caller's transaction)."""
+    store.put(TABLE, nit, _WORKFLOW, _workflow_data(store, nit, **parts))
+
+
+def _workflow_data(store: Store, nit: str, **parts: Any) -> dict[str, Any]:
+    """The company's certificate document with ``parts`` replaced."""
     doc = _workflow(store, nit)
     data = {
         "records": doc.get("records") or [],
@@ -167,7 +173,7 @@ def _save_workflow(store: Store, nit: str, **parts: Any) -> None:
             data[key] = [r.model_dump(mode="json") for r in value]
         else:
             data[key] = None if value is None else value.model_dump(mode="json")
-    store.put(TABLE, nit, _WORKFLOW, data)
+    return data
 
 
 def warn_days(store: Store, override: int | None = None) -> int:
@@ -242,15 +248,17 @@ def install_certificate(
         records = certificate_records(store, company.nit)
         previous = active_certificate(records)
         updated = activate_certificate(records, record, moment)
-        _save_workflow(store, company.nit, records=updated)
-        store.put(
+        # The records and the pointer the queue reads change in one file write.
+        store.put_many(
             TABLE,
             company.nit,
-            _ACTIVE,
             {
-                "path": record.path,
-                "state": CertificateState.ACTIVE.value,
-                "sha256_fingerprint": record.sha256_fingerprint,
+                _WORKFLOW: _workflow_data(store, company.nit, records=updated),
+                _ACTIVE: {
+                    "path": record.path,
+                    "state": CertificateState.ACTIVE.value,
+                    "sha256_fingerprint": record.sha256_fingerprint,
+                },
             },
         )
     replaced = (

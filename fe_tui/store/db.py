@@ -272,6 +272,39 @@ class Store:
                 (q.company_nit == company_nit) & (q.key == key),
             )
 
+    def put_many(self, table: str, company_nit: str, records: dict[str, dict[str, Any]]) -> None:
+        """Insert or replace several records of ``company_nit`` in ``table`` in one file write.
+
+        Records that do not exist yet are created first (empty); then all are
+        replaced by one ``update_multiple``, so a crash leaves either every
+        record as it was or every record new (two records that must agree, like
+        a certificate list and the active-certificate pointer, never disagree).
+        """
+        q = Query()
+        with self.transaction():
+            tbl = self.db.table(table)
+            for key in records:
+                cond = (q.company_nit == company_nit) & (q.key == key)
+                if not tbl.contains(cond):
+                    tbl.insert({"company_nit": company_nit, "key": key})
+
+            def replace(new: dict[str, Any]) -> Callable[[Any], None]:
+                def apply(doc: Any) -> None:
+                    doc.clear()
+                    doc.update(new)
+
+                return apply
+
+            tbl.update_multiple(
+                [
+                    (
+                        replace({"company_nit": company_nit, "key": key, **data}),
+                        (q.company_nit == company_nit) & (q.key == key),
+                    )
+                    for key, data in records.items()
+                ]
+            )
+
     def get(self, table: str, company_nit: str, key: str) -> dict[str, Any] | None:
         """Record ``key`` of ``company_nit`` in ``table``."""
         q = Query()
