@@ -339,3 +339,15 @@ def test_replacement_writes_records_and_pointer_in_one_file_write(
     assert len(writes) == 1  # both keys exist already: one replace of the file
     pointer = _active(data_dir)
     assert "stale" not in pointer and pointer["path"] != installed["path"]
+
+
+def test_a_pointer_without_records_is_reported_not_hidden(data_dir: Path, tmp_path: Path) -> None:
+    """A certificate configured by an older fe-tui (no record): status unknown, a notice."""
+    store = Store(data_dir)
+    path = p12(tmp_path, "viejo.p12")
+    store.put("certificates", "900373076", "active", {"path": str(path), "state": "active"})
+    overview = company_certs.certificate_overview(store, store.require_company())
+    assert overview.status is None and overview.notice is not None
+    assert "cert install" in overview.notice
+    result = run(data_dir, "cert", "status")
+    assert result.exit_code == 1 and "Sin revisar" in result.output
