@@ -21,7 +21,18 @@ from typing import Any
 
 import click
 
-from fe_tui.cli import _emit_json, handle_errors, json_option, main, settings_from_context
+from fe_tui.cli import (
+    DEFAULT_PASSWORD_ENV,
+    _emit_json,
+    _load_certificate,
+    _password,
+    cert,
+    handle_errors,
+    json_option,
+    main,
+    password_option,
+    settings_from_context,
+)
 from fe_tui.errors import InputError
 
 #: Environment variable with a fixed "now" (ISO 8601 with offset), for scripts and tests.
@@ -323,9 +334,6 @@ def company_use(nit: str, as_json: bool) -> None:
 
 
 # -- cert install | status | track | purchase ------------------------------------------------------
-from fe_tui.cli import DEFAULT_PASSWORD_ENV, _password, cert  # noqa: E402
-
-_HEALTH_EXIT = {"vigente": 0}
 
 
 def _agent(agent: str | None) -> str:
@@ -371,13 +379,7 @@ def _short_date(moment: datetime) -> str:
 @cert.command("install")
 @click.argument("file", metavar="ARCHIVO", type=click.Path(dir_okay=False, path_type=Path))
 @company_option
-@click.option(
-    "--password-env",
-    default=DEFAULT_PASSWORD_ENV,
-    show_default=True,
-    metavar="VAR",
-    help="Variable de entorno con la contraseña del PKCS#12 (si no existe, se pregunta).",
-)
+@password_option
 @click.option(
     "--no-copy",
     is_flag=True,
@@ -692,3 +694,289 @@ def cert_purchase(
             extra = f" — {record.note}" if record.note else ""
             click.echo(f"  [x] {item.label} ({_short_date(record.done_at)}, {record.agent}){extra}")
     click.echo(f"Siguiente: {purchase_next_action(checklist)}")
+
+
+# -- ranges ----------------------------------------------------------------------------------------
+@main.group()
+def ranges() -> None:
+    """Resoluciones de numeración: sincronizar con la DIAN, registrar, revisar."""
+
+
+_SOURCE_LABELS = {"dian": "DIAN", "manual": "manual", "simulador": "simulador"}
+_STATE_LABELS = {
+    "vigente": "Vigente",
+    "vencida": "Vencida",
+    "aun_no_vigente": "Aún no vigente",
+    "agotada": "Agotada",
+}
+_SEVERITY_LABELS = {"info": "Info", "warning": "Aviso", "problem": "Problema"}
+
+
+@ranges.command("sync")
+@company_option
+@click.option(
+    "--endpoint",
+    type=click.Choice(["produccion", "empresa"]),
+    default="produccion",
+    show_default=True,
+    help="Dónde consultar: producción (donde están las claves técnicas) o el ambiente de la "
+    "empresa. Una empresa en el simulador consulta siempre su simulador.",
+)
+@click.option(
+    "--password-env",
+    default=DEFAULT_PASSWORD_ENV,
+    show_default=True,
+    metavar="VAR",
+    help="Variable de entorno con la contraseña del certificado activo (si no existe, se "
+    "pregunta).",
+)
+@json_option
+@handle_errors
+def ranges_sync(company_nit: str | None, endpoint: str, password_env: str, as_json: bool) -> None:
+    """Trae de la DIAN (GetNumberingRange) los rangos y claves técnicas del software."""
+    import asyncio
+
+    from fe_tui.services import companies
+    from fe_tui.services import ranges as svc
+    from fe_tui.services.sessions import active_certificate_path
+
+    settings = settings_from_context()
+    store = _store()
+    target = companies.get_company(store, company_nit)
+    loaded = _load_certificate(active_certificate_path(store, target), password_env)
+    result = asyncio.run(
+        svc.sync_ranges(
+            store,
+            settings,
+            target,
+            loaded,
+            endpoint="empresa" if endpoint == "empresa" else "produccion",
+        )
+    )
+    if as_json:
+        _emit_json({"ok": True, **result.model_dump(mode="json")})
+        return
+    click.echo(result.message)
+    for label, items in (("Nuevo", result.added), ("Actualizado", result.updated)):
+        for res in items:
+            click.echo(
+                f"  {label}: {res.prefix or '(sin prefijo)'} {res.from_number}–{res.to_number} "
+                f"resolución {res.number}, vigente {res.valid_from:%d/%m/%Y}–"
+                f"{res.valid_to:%d/%m/%Y}"
+            )
+
+
+@ranges.command("add")
+@company_option
+@click.option("--number", required=True, metavar="NÚMERO", help="Número de la resolución.")
+@click.option("--prefix", default="", metavar="PREFIJO", help="Prefijo (hasta 4 letras o dígitos).")
+@click.option("--from", "from_number", type=int, required=True, metavar="N", help="Desde.")
+@click.option("--to", "to_number", type=int, required=True, metavar="N", help="Hasta.")
+@click.option("--valid-from", required=True, metavar="AAAA-MM-DD", help="Vigente desde.")
+@click.option("--valid-to", required=True, metavar="AAAA-MM-DD", help="Vigente hasta.")
+@click.option(
+    "--date", "resolution_date", default=None, metavar="AAAA-MM-DD", help="Fecha de la resolución."
+)
+@click.option(
+    "--technical-key",
+    required=True,
+    metavar="CLAVE",
+    help="Clave técnica del rango (portal de la DIAN o GetNumberingRange).",
+)
+@json_option
+@handle_errors
+def ranges_add(
+    company_nit: str | None,
+    number: str,
+    prefix: str,
+    from_number: int,
+    to_number: int,
+    valid_from: str,
+    valid_to: str,
+    resolution_date: str | None,
+    technical_key: str,
+    as_json: bool,
+) -> None:
+    """Registra a mano una resolución (datos del formulario 1876)."""
+    from fe_tui.services import companies
+    from fe_tui.services import ranges as svc
+
+    store = _store()
+    target = companies.get_company(store, company_nit)
+    res = svc.add_range(
+        store,
+        target,
+        number=number,
+        prefix=prefix,
+        from_number=from_number,
+        to_number=to_number,
+        valid_from=_date(valid_from, "--valid-from"),
+        valid_to=_date(valid_to, "--valid-to"),
+        technical_key=technical_key,
+        resolution_date=_date(resolution_date, "--date"),
+    )
+    if as_json:
+        _emit_json({"ok": True, "resolution": res.model_dump(mode="json"), "source": "manual"})
+        return
+    click.echo(
+        f"Resolución {res.number} registrada para {target.label}: prefijo "
+        f"{res.prefix or '(sin prefijo)'} {res.from_number}–{res.to_number}, vigente "
+        f"{res.valid_from:%d/%m/%Y}–{res.valid_to:%d/%m/%Y}."
+    )
+
+
+@ranges.command("associate")
+@company_option
+@click.option("--prefix", default="", metavar="PREFIJO", help="Prefijo asociado.")
+@click.option("--number", required=True, metavar="NÚMERO", help="Número de la resolución.")
+@json_option
+@handle_errors
+def ranges_associate(company_nit: str | None, prefix: str, number: str, as_json: bool) -> None:
+    """Anota que el prefijo se asoció al software en el portal de la DIAN (ahora)."""
+    from fe_tui.services import companies
+    from fe_tui.services import ranges as svc
+
+    store = _store()
+    target = companies.get_company(store, company_nit)
+    assoc = svc.record_association(store, target, prefix, number, at=cli_now())
+    if as_json:
+        _emit_json({"ok": True, "association": assoc.model_dump(mode="json")})
+        return
+    click.echo(
+        f"Prefijo {assoc.prefix or '(sin prefijo)'} de la resolución {assoc.resolution_number} "
+        "asociado; la DIAN puede tardar unas 2 horas en publicarlo: luego «fe-tui ranges sync»."
+    )
+
+
+_THRESHOLD_OPTIONS = [
+    click.option(
+        "--remaining-percent",
+        type=click.IntRange(0, 100),
+        default=None,
+        metavar="N",
+        help="Avisar cuando quede a lo sumo este porcentaje del rango (10).",
+    ),
+    click.option(
+        "--remaining-numbers",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="… o a lo sumo estos números (100).",
+    ),
+    click.option(
+        "--expiry-days",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="Avisar cuando la vigencia termine en estos días (30).",
+    ),
+    click.option(
+        "--exhaustion-days",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="Avisar cuando el pronóstico diga que se agota en estos días (30).",
+    ),
+    click.option(
+        "--window",
+        "forecast_window_days",
+        type=click.IntRange(1, 366),
+        default=None,
+        metavar="DÍAS",
+        help="Días de uso reciente que promedia el pronóstico (30).",
+    ),
+]
+
+
+def _threshold_options(fn: Any) -> Any:
+    for option in reversed(_THRESHOLD_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+@ranges.command("list")
+@company_option
+@_threshold_options
+@json_option
+@handle_errors
+def ranges_list(company_nit: str | None, as_json: bool, **limits: int | None) -> None:
+    """Rangos con números usados y restantes, vencimiento, pronóstico y avisos.
+
+    Sale con 1 si hay un problema (sin resolución vigente, rangos cruzados…).
+    """
+    import sys
+
+    from fe_tui.services import companies
+    from fe_tui.services import ranges as svc
+
+    store = _store()
+    target = companies.get_company(store, company_nit)
+    saved = svc.numbering_thresholds(store)
+    thresholds = saved.model_copy(update={k: v for k, v in limits.items() if v is not None})
+    report = svc.numbering_overview(store, target, cli_now(), thresholds=thresholds)
+    sources = svc.range_sources(store, target.nit)
+    failed = report.severity == "problem"
+    if as_json:
+        data = report.model_dump(mode="json")
+        for item in data["resolutions"]:
+            item["source"] = sources.get((item["prefix"], item["resolution_number"]))
+        _emit_json(
+            {
+                "ok": not failed,
+                "company": target.nit,
+                "severity": report.severity,
+                "thresholds": thresholds.model_dump(mode="json"),
+                **data,
+            }
+        )
+        sys.exit(1 if failed else 0)
+    click.echo(f"Numeración de {target.label} al {report.today:%d/%m/%Y}:")
+    if not report.resolutions:
+        click.echo("  Sin resoluciones: «fe-tui ranges sync» o «fe-tui ranges add».")
+    for r in report.resolutions:
+        mark = "→" if r.current else " "
+        forecast = ""
+        if r.days_to_exhaustion is not None and r.exhaustion_date is not None:
+            forecast = (
+                f", {r.daily_rate}/día: se agota en {r.days_to_exhaustion} días "
+                f"({r.exhaustion_date:%d/%m/%Y})"
+            )
+        elif r.daily_rate is not None:
+            forecast = f", {r.daily_rate}/día"
+        source = _SOURCE_LABELS.get(sources.get((r.prefix, r.resolution_number), ""), "—")
+        expiry = (
+            f"vence en {r.days_to_expiry} días"
+            if r.days_to_expiry >= 0
+            else f"venció hace {-r.days_to_expiry} días"
+        )
+        click.echo(
+            f"{mark} {r.prefix or '(sin)':<5} {r.from_number}–{r.to_number} resolución "
+            f"{r.resolution_number} [{_STATE_LABELS[r.state]}, {source}]: usados {r.used}, "
+            f"quedan {r.remaining}; {expiry} ({r.valid_to:%d/%m/%Y}){forecast}"
+        )
+    for finding in report.findings:
+        click.echo(f"{_SEVERITY_LABELS[finding.severity]}: {finding.message}")
+    sys.exit(1 if failed else 0)
+
+
+@ranges.command("thresholds")
+@_threshold_options
+@json_option
+@handle_errors
+def ranges_thresholds(as_json: bool, **limits: int | None) -> None:
+    """Muestra o cambia los umbrales de aviso de la numeración (para todas las empresas)."""
+    from fe_tui.services import ranges as svc
+
+    store = _store()
+    if any(v is not None for v in limits.values()):
+        thresholds = svc.set_numbering_thresholds(store, **limits)
+    else:
+        thresholds = svc.numbering_thresholds(store)
+    if as_json:
+        _emit_json({"ok": True, "thresholds": thresholds.model_dump(mode="json")})
+        return
+    click.echo(
+        f"Avisar con {thresholds.remaining_percent} % o {thresholds.remaining_numbers} números "
+        f"restantes, vencimiento a {thresholds.expiry_days} días, agotamiento pronosticado a "
+        f"{thresholds.exhaustion_days} días (promedio de {thresholds.forecast_window_days} días)."
+    )

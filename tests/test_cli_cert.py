@@ -287,3 +287,67 @@ def test_demo_company_goes_through_the_records(tmp_path: Path) -> None:
     assert len(company_certs.certificate_records(store, made.company.nit)) == 1
     status = run(tmp_path, "cert", "status")
     assert status.exit_code == 0 and "Vigente" in status.output
+
+
+def test_renewal_notice_comes_two_months_before_the_end_of_a_long_certificate(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    start = datetime.now(UTC) - timedelta(days=400)  # month 14 of a two-year certificate
+    path = p12(tmp_path, "dos-anos.p12", start=start, days=730, key_index=3)
+    assert run(data_dir, "cert", "install", str(path), env=PW).exit_code == 0
+    store = Store(data_dir)
+    company = store.require_company()
+    [record] = company_certs.certificate_records(store, company.nit)
+    assert company_certs.notice_month(record) == 23
+    assert company_certs.certificate_overview(store, company).notice is None
+    late = datetime.now(UTC) + timedelta(days=300)  # 30 days left
+    assert "mes 23" in (company_certs.certificate_overview(store, company, late).notice or "")
+
+
+def test_demo_folder_reused_after_its_certificate_expired(tmp_path: Path) -> None:
+    from fe_tui.services import demo
+
+    settings = Settings.load(tmp_path)
+    store = Store(tmp_path)
+    made = demo.create_demo_company(store, settings)
+    expired = demo.make_test_certificate(made.company.nit, made.company.name, days=-1)
+    made.certificate_path.write_bytes(expired)
+    again = demo.create_demo_company(store, settings)
+    assert again.certificate_path.read_bytes() != expired  # a fresh one was generated
+    overview = company_certs.certificate_overview(store, again.company)
+    assert overview.status is not None and overview.status.label == "Vigente"
+
+
+def test_replacement_writes_records_and_pointer_in_one_file_write(
+    data_dir: Path, tmp_path: Path, installed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fe_tui.store import db
+
+    store = Store(data_dir)
+    company = store.require_company()
+    store.put("certificates", company.nit, "active", {**_active(data_dir), "stale": True})
+    writes: list[set[str]] = []
+    real = db.AtomicJSONStorage.write
+
+    def counting(self: Any, data: dict[str, Any]) -> None:
+        writes.append({d.get("key", "") for d in data.get("certificates", {}).values()})
+        real(self, data)
+
+    monkeypatch.setattr(db.AtomicJSONStorage, "write", counting)
+    candidate = p12(tmp_path, "nuevo.p12", key_index=3)
+    company_certs.install_certificate(store, company, candidate, PASSWORD)
+    assert len(writes) == 1  # both keys exist already: one replace of the file
+    pointer = _active(data_dir)
+    assert "stale" not in pointer and pointer["path"] != installed["path"]
+
+
+def test_a_pointer_without_records_is_reported_not_hidden(data_dir: Path, tmp_path: Path) -> None:
+    """A certificate configured by an older fe-tui (no record): status unknown, a notice."""
+    store = Store(data_dir)
+    path = p12(tmp_path, "viejo.p12")
+    store.put("certificates", "900373076", "active", {"path": str(path), "state": "active"})
+    overview = company_certs.certificate_overview(store, store.require_company())
+    assert overview.status is None and overview.notice is not None
+    assert "cert install" in overview.notice
+    result = run(data_dir, "cert", "status")
+    assert result.exit_code == 1 and "Sin revisar" in result.output

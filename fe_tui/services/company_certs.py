@@ -10,7 +10,8 @@ Store layout (table ``certificates``, one company per ``company_nit``):
   "purchase": PurchaseChecklist | null}``, the company's whole certificate history;
 - key ``active``: ``{"path", "state", "sha256_fingerprint"}``, the file the queue signs
   with (:func:`fe_tui.services.sessions.active_certificate_path` reads it). Both
-  keys change in one store transaction.
+  keys change in one store transaction and, on a replacement, in one file
+  write (:meth:`~fe_tui.store.db.Store.put_many`).
 
 Install (:func:`install_certificate`): the candidate is inspected (password,
 key match, the company's NIT, validity, legacy RC2/3DES containers) and must
@@ -72,6 +73,7 @@ __all__ = [
     "certificate_statuses",
     "complete_purchase_step",
     "install_certificate",
+    "notice_month",
     "purchase_checklist",
     "renewal_request",
     "track_renewal",
@@ -155,6 +157,11 @@ def purchase_checklist(store: Store, nit: str) -> PurchaseChecklist | None:
 
 def _save_workflow(store: Store, nit: str, **parts: Any) -> None:
     """Replace some parts of the company's certificate document (in the caller's transaction)."""
+    store.put(TABLE, nit, _WORKFLOW, _workflow_data(store, nit, **parts))
+
+
+def _workflow_data(store: Store, nit: str, **parts: Any) -> dict[str, Any]:
+    """The company's certificate document with ``parts`` replaced."""
     doc = _workflow(store, nit)
     data = {
         "records": doc.get("records") or [],
@@ -166,7 +173,7 @@ def _save_workflow(store: Store, nit: str, **parts: Any) -> None:
             data[key] = [r.model_dump(mode="json") for r in value]
         else:
             data[key] = None if value is None else value.model_dump(mode="json")
-    store.put(TABLE, nit, _WORKFLOW, data)
+    return data
 
 
 def warn_days(store: Store, override: int | None = None) -> int:
@@ -241,15 +248,17 @@ def install_certificate(
         records = certificate_records(store, company.nit)
         previous = active_certificate(records)
         updated = activate_certificate(records, record, moment)
-        _save_workflow(store, company.nit, records=updated)
-        store.put(
+        # The records and the pointer the queue reads change in one file write.
+        store.put_many(
             TABLE,
             company.nit,
-            _ACTIVE,
             {
-                "path": record.path,
-                "state": CertificateState.ACTIVE.value,
-                "sha256_fingerprint": record.sha256_fingerprint,
+                _WORKFLOW: _workflow_data(store, company.nit, records=updated),
+                _ACTIVE: {
+                    "path": record.path,
+                    "state": CertificateState.ACTIVE.value,
+                    "sha256_fingerprint": record.sha256_fingerprint,
+                },
             },
         )
     replaced = (
@@ -258,6 +267,19 @@ def install_certificate(
         else next(r for r in updated if r.sha256_fingerprint == previous.sha256_fingerprint)
     )
     return InstallResult(record=record, replaced=replaced, reinstalled=reinstalled)
+
+
+def notice_month(record: CertificateRecord) -> int:
+    """The month of validity from which the renewal notice shows.
+
+    Seed 002 speaks of one-year certificates: the notice from month 11, two
+    months before the end. A two-year certificate gets it from month 23 (the
+    same two months before the end), not after its first 10 months.
+    """
+    start = colombian_date(record.not_before)
+    end = colombian_date(record.not_after)
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    return max(1, months - 1)
 
 
 def certificate_overview(
@@ -287,7 +309,11 @@ def certificate_overview(
         )
     else:
         status = certificate_status(company.nit, active, moment, warn_days=warn_days(store, warn))
-        notice = renewal_notice(active, renewal, moment)
+        notice = (
+            None
+            if active is None
+            else renewal_notice(active, renewal, moment, month=notice_month(active))
+        )
     return CertificateOverview(
         company_nit=company.nit,
         company_label=company.label,

@@ -29,6 +29,7 @@ from cryptography.x509.oid import NameOID
 from fe_tui.crypto.certificates import self_signed_signing_certificate
 from fe_tui.domain.company import Company, OperationMode
 from fe_tui.domain.models import Address, Issuer
+from fe_tui.errors import CertificateExpiredError
 from fe_tui.fileio import private_dir, write_private
 from fe_tui.settings import Settings
 from fe_tui.store.db import Store
@@ -122,6 +123,11 @@ def create_demo_company(
         for resolution in registered.ranges:
             store.save_resolution(company.nit, resolution, source="simulador")
         # The same records and checks as `fe-tui cert install` (probe signature included).
-        install_certificate(store, company, cert_path, DEMO_CERT_PASSWORD, copy=False)
+        try:
+            install_certificate(store, company, cert_path, DEMO_CERT_PASSWORD, copy=False)
+        except CertificateExpiredError:
+            # A demo folder reused after a year: a fresh test certificate replaces the old one.
+            write_private(cert_path, make_test_certificate(company.nit, company.name))
+            install_certificate(store, company, cert_path, DEMO_CERT_PASSWORD, copy=False)
         store.set_current_company(company.nit)
     return DemoCompany(company, cert_path, settings.data_dir)

@@ -231,6 +231,17 @@ class Store:
 
     def resolutions(self, company_nit: str, prefix: str | None = None) -> list[Resolution]:
         """The company's resolutions (of one prefix when given), by prefix and first number."""
+        return [r for r, _ in self.resolution_records(company_nit, prefix)]
+
+    def resolution_records(
+        self, company_nit: str, prefix: str | None = None
+    ) -> list[tuple[Resolution, str]]:
+        """Like :meth:`resolutions`, each with where it came from (``source``).
+
+        ``source`` is what :meth:`save_resolution` was given: ``"dian"``
+        (GetNumberingRange), ``"manual"`` (formulario 1876 typed in),
+        ``"simulador"`` (the demo); ``"desconocido"`` for a record without one.
+        """
         q = Query()
         cond = q.company_nit == company_nit
         if prefix is not None:
@@ -238,8 +249,14 @@ class Store:
         items = []
         for record in self.db.table("resolutions").search(cond):
             data = {k: v for k, v in record.items() if k not in ("company_nit", "source")}
-            items.append(_load(Resolution, data, "resolución"))
-        return sorted(items, key=lambda r: (r.prefix, r.from_number))
+            source = record.get("source")
+            items.append(
+                (
+                    _load(Resolution, data, "resolución"),
+                    source if isinstance(source, str) and source else "desconocido",
+                )
+            )
+        return sorted(items, key=lambda item: (item[0].prefix, item[0].from_number))
 
     # -- generic per-company records (certificates, checklist steps…) -----------------------------
     def put(self, table: str, company_nit: str, key: str, data: dict[str, Any]) -> None:
@@ -249,6 +266,39 @@ class Store:
             self.db.table(table).upsert(
                 {"company_nit": company_nit, "key": key, **data},
                 (q.company_nit == company_nit) & (q.key == key),
+            )
+
+    def put_many(self, table: str, company_nit: str, records: dict[str, dict[str, Any]]) -> None:
+        """Insert or replace several records of ``company_nit`` in ``table`` in one file write.
+
+        Records that do not exist yet are created first (empty); then all are
+        replaced by one ``update_multiple``, so a crash leaves either every
+        record as it was or every record new (two records that must agree, like
+        a certificate list and the active-certificate pointer, never disagree).
+        """
+        q = Query()
+        with self.transaction():
+            tbl = self.db.table(table)
+            for key in records:
+                cond = (q.company_nit == company_nit) & (q.key == key)
+                if not tbl.contains(cond):
+                    tbl.insert({"company_nit": company_nit, "key": key})
+
+            def replace(new: dict[str, Any]) -> Callable[[Any], None]:
+                def apply(doc: Any) -> None:
+                    doc.clear()
+                    doc.update(new)
+
+                return apply
+
+            tbl.update_multiple(
+                [
+                    (
+                        replace({"company_nit": company_nit, "key": key, **data}),
+                        (q.company_nit == company_nit) & (q.key == key),
+                    )
+                    for key, data in records.items()
+                ]
             )
 
     def get(self, table: str, company_nit: str, key: str) -> dict[str, Any] | None:
