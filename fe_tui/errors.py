@@ -40,7 +40,8 @@ Tree::
 
 Defined beside their code, in the same tree: ``QueueError`` (services.invoice_queue) and
 ``NumberingError`` (services.numbering) are InputErrors; ``LedgerError`` (store.ledger) is
-a FeError for now and belongs under StorageError.
+a StorageError; ``RangeSyncError`` (services.ranges: DIAN did not return the numbering
+ranges, exit CHECK_FAILED) is a FeError.
 
 The classes are also importable from where they were first defined
 (``fe_tui.dian.messages.AnswerError``, ``fe_tui.dian.soap.SecurityFault`` and
