@@ -204,3 +204,20 @@ def test_doctor_cli_exit_codes(store: Store, settings: Settings) -> None:
     assert "Traceback" not in result.output
     result = runner.invoke(main, [*base, "doctor", "--all", "--company", company.nit])
     assert result.exit_code == 2
+
+
+def test_doctor_wrong_password_is_a_finding(store: Store, settings: Settings) -> None:
+    runner = CliRunner()
+    base = ["--data-dir", str(settings.data_dir)]
+    company = new_company(store)
+    install_test_certificate(store, settings, company)
+    env = {"FE_TUI_CERT_PASSWORD": "otra"}
+    result = runner.invoke(main, [*base, "doctor", "--no-probe", "--json"], env=env)
+    assert result.exit_code == 1
+    section = json.loads(result.stdout)["reports"][0]["sections"][0]
+    assert section["status"] == "problem" and "Contraseña incorrecta" in section["message"]
+    # With --all one password cannot fit every company: the records decide, the file is noted.
+    result = runner.invoke(main, [*base, "doctor", "--all", "--no-probe", "--json"], env=env)
+    section = json.loads(result.stdout)["reports"][0]["sections"][0]
+    assert section["status"] == "warning" and "vigente" in section["message"]
+    assert any("No se abrió el archivo" in d for d in section["details"])
