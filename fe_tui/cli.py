@@ -317,7 +317,7 @@ def sign(
     data, _ = xmlsafe.read_file(source)
     loaded = _load_certificate(cert_path, password_env)
     try:
-        signed = documents.sign_xml(
+        signed, warnings = documents.sign_xml_noting(
             data, loaded, role=role, digest=digest, check_issue_date=not allow_other_date
         )
     except SigningError as exc:
@@ -332,8 +332,12 @@ def sign(
         ) from None
     write_private(output, signed)
     if as_json:
-        _emit_json({"ok": True, "output": str(output), "bytes": len(signed)})
+        _emit_json(
+            {"ok": True, "output": str(output), "bytes": len(signed), "warnings": warnings}
+        )
         return
+    for warning in warnings:
+        click.echo(f"Advertencia: {warning}", err=True)
     click.echo(f"Firmado → {output} ({len(signed)} bytes, {digest}, rol {role})")
 
 
@@ -780,6 +784,12 @@ def dian_send(
 )
 @click.option("--accept-all", is_flag=True, help="Modo rápido: acepta todo (para benchmarks).")
 @click.option("--print-config", is_flag=True, help="Imprime la configuración en JSON y sale.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Salida en JSON: al iniciar, una línea con la URL y lo que sabe el simulador.",
+)
 @handle_errors
 def simulator(
     port: int,
@@ -788,6 +798,7 @@ def simulator(
     state_dir: Path | None,
     accept_all: bool,
     print_config: bool,
+    as_json: bool,
 ) -> None:
     """Simulador local del web service de la DIAN (doble de pruebas, no es la DIAN)."""
     from pydantic import ValidationError
@@ -818,7 +829,7 @@ def simulator(
     if print_config:
         click.echo(config.model_dump_json(indent=2))
         return
-    serve(port=port, host=host, config=config)
+    serve(port=port, host=host, config=config, as_json=as_json)
 
 
 # -- check / dian explain (issue 13) ---------------------------------------------------------------

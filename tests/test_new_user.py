@@ -358,3 +358,173 @@ def test_cufe_refuses_an_empty_key(key: str) -> None:
     result = run("cufe", "cualquiera.xml", "--key", key)
     assert result.exit_code == exit_codes.USAGE
     assert "Falta la clave técnica" in result.output
+
+
+# -- item 16: amounts whose product or sum overflows are input errors ---------------------------
+def _with_lines(tmp_path: Path, lines: list[dict[str, str]]) -> Path:
+    data = json.loads((EXAMPLES / "factura.json").read_text(encoding="utf-8"))
+    first = data["document"]["lines"][0]
+    data["document"]["lines"] = [{**first, **line} for line in lines]
+    path = tmp_path / "grande.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_quantity_times_price_beyond_15_digits_is_an_input_error(tmp_path: Path) -> None:
+    """Each passes the 15-digit cap; their product made `build` exit 70 (InvalidOperation)."""
+    source = _with_lines(
+        tmp_path, [{"quantity": "99999999999999.999999", "unit_price": "99999999999999.99"}]
+    )
+    result = run("build", str(source), "-o", str(tmp_path / "f.xml"))
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "lines[0].unit_price" in result.output and "15 dígitos" in result.output
+    assert "Error inesperado" not in result.output and not (tmp_path / "f.xml").exists()
+
+
+def test_a_document_total_beyond_15_digits_is_an_input_error(tmp_path: Path) -> None:
+    line = {"quantity": "1", "unit_price": "999999999999999.00"}
+    source = _with_lines(tmp_path, [line, line])
+    result = run("build", str(source), "-o", str(tmp_path / "f.xml"))
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "total del documento" in result.output and "15 dígitos" in result.output
+
+
+@pytest.mark.parametrize(
+    ("amount", "says"),
+    [
+        ("NaN", "no es un número decimal"),
+        ("sNaN", "no es un número decimal"),
+        ("Infinity", "no es un número decimal"),
+        ("1E+999999", "no es un número decimal"),
+        ("1" + "0" * 40, "demasiados dígitos"),
+    ],
+)
+def test_cufe_refuses_amounts_that_are_not_decimals(
+    signing_cert: object, tmp_path: Path, amount: str, says: str
+) -> None:
+    """The reader took NaN into the CUFE text and Infinity/sNaN/huge values crashed it (70)."""
+    import re
+
+    from tests.conftest import example_request
+
+    built = documents.build(example_request("factura")).document
+    signed = documents.sign_tree(built.root, signing_cert)  # type: ignore[arg-type]
+    damaged = re.sub(
+        rb'(<cbc:PayableAmount currencyID="COP">)[^<]*', rb"\g<1>" + amount.encode(), signed
+    )
+    path = tmp_path / "f.xml"
+    path.write_bytes(damaged)
+    result = run("cufe", str(path), "--key", "fc8eac422eba16e22ffd8c6f94b3f40a6e38162c")
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert says in result.output and "PayableAmount" in result.output
+    assert "inesperado" not in result.output
+
+
+# -- item 12: warnings a new user expected -------------------------------------------------------
+def _p12(tmp_path: Path, leaf: certs.Issued) -> Path:
+    path = tmp_path / "empresa.p12"
+    path.write_bytes(certs.make_p12(leaf.key, leaf.cert, certs.default_chain()))
+    return path
+
+
+def test_sign_warns_about_a_certificate_expiring_in_4_days(tmp_path: Path) -> None:
+    from datetime import UTC, timedelta
+
+    leaf = certs.make_leaf(not_after=datetime.now(UTC) + timedelta(days=4, hours=1))
+    p12 = _p12(tmp_path, leaf)
+    src = today_json(tmp_path)
+    assert run("build", str(src), "-o", str(tmp_path / "f.xml")).exit_code == 0
+    result = run(
+        "sign", str(tmp_path / "f.xml"), "--cert", str(p12), "-o", str(tmp_path / "g.xml"),
+        env=PASSWORD_ENV,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Advertencia: El certificado vence en 4 días" in result.output, result.output
+    as_json = run(
+        "sign", str(tmp_path / "f.xml"), "--cert", str(p12), "-o", str(tmp_path / "h.xml"),
+        "--json", env=PASSWORD_ENV,
+    )  # fmt: skip
+    assert any("vence en 4 días" in w for w in json.loads(as_json.output)["warnings"])
+
+
+def test_re_signing_a_signed_document_says_so(p12_file: Path, tmp_path: Path) -> None:
+    src = today_json(tmp_path)
+    assert run("build", str(src), "-o", str(tmp_path / "f.xml")).exit_code == 0
+    sign = ("--cert", str(p12_file))
+    g, h = str(tmp_path / "g.xml"), str(tmp_path / "h.xml")
+    first = run("sign", str(tmp_path / "f.xml"), *sign, "-o", g, env=PASSWORD_ENV)
+    assert first.exit_code == 0 and "ya estaba firmado" not in first.output
+    again = run("sign", g, *sign, "-o", h, env=PASSWORD_ENV)
+    assert again.exit_code == 0, again.output
+    assert "Advertencia: El documento ya estaba firmado" in again.output
+
+
+def test_verify_names_an_encoding_other_than_utf8(signing_cert: object, tmp_path: Path) -> None:
+    from tests.conftest import example_request
+
+    built = documents.build(example_request("factura")).document
+    signed = documents.sign_tree(built.root, signing_cert)  # type: ignore[arg-type]
+    text = signed.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"', 1)
+    path = tmp_path / "utf16.xml"
+    path.write_bytes(text.encode("utf-16"))
+    result = run("verify", str(path))
+    assert result.exit_code == 0, result.output  # the characters are what was signed
+    assert "El archivo está en UTF-16; la DIAN espera UTF-8" in result.output
+    utf8 = tmp_path / "utf8.xml"
+    utf8.write_bytes(signed)
+    assert "la DIAN espera UTF-8" not in run("verify", str(utf8)).output
+
+
+def test_an_environment_at_another_url_is_labelled_by_what_it_is() -> None:
+    """`--env produccion --url https://otro…` was labelled "DIAN producción"."""
+    from fe_tui.dian import environments
+
+    assert environments.resolve("produccion").label == "DIAN producción"
+    assert environments.resolve("habilitacion").label == "DIAN habilitación (pruebas)"
+    other = environments.resolve("produccion", "https://proxy.example.com/WcfDianCustomerServices.svc")
+    assert "DIAN producción" not in other.label
+    assert "proxy.example.com" in other.label and "no es la URL de la DIAN" in other.label
+    assert other.is_production and other.profile_execution_id == 1  # the guards still apply
+    hab = environments.resolve("habilitacion", "https://proxy.example.com/x")
+    assert "habilitación" in hab.label and "no es la URL de la DIAN" in hab.label
+
+
+def _leaf_commands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, object]]:
+    import click
+
+    assert isinstance(group, click.Group)
+    out: list[tuple[str, object]] = []
+    for name, command in group.commands.items():
+        if command.hidden:
+            continue
+        if isinstance(command, click.Group):
+            out += _leaf_commands(command, (*path, name))
+        else:
+            out.append((" ".join((*path, name)), command))
+    return out
+
+
+def test_every_command_accepts_json_as_the_readme_says() -> None:
+    """README: "Todos los comandos aceptan --json"; `simulator` had none."""
+    import click
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "Todos los comandos aceptan `--json`" in readme
+    missing = [
+        name
+        for name, command in _leaf_commands(main)
+        if isinstance(command, click.Command)
+        and not any("--json" in p.opts for p in command.params)
+    ]
+    assert missing == [], missing
+
+
+def test_simulator_json_is_one_json_line_with_its_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    result = run("simulator", "--port", "18089", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["url"] == "http://127.0.0.1:18089/WcfDianCustomerServices.svc"
+    assert data["test_double"] is True and data["issuers"]

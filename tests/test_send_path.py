@@ -642,6 +642,20 @@ def test_cli_no_verdict_hint_is_the_full_runnable_status_command(
     # With a verdict there is nothing to ask: --json says so.
     again = fe_tui(*words[1:], "--json", CLAVE_P12=certs.DEFAULT_PASSWORD)
     assert json.loads(again.output)["status_command"] is None  # a verdict: nothing to ask
+    # Without one, --json carries the same runnable command.
+    doc2, key2 = signed_file(tmp_path, signing_cert, 990003007)
+    app.faults = Faults(accept_then_drop=True, hang_seconds=3, count=1)
+    try:
+        r = fe_tui(
+            "--data-dir", str(data), "dian", "send", str(doc2), "--json",
+            "--env", "simulator", "--url", url, "--cert", str(p12_file),
+            "--password-env", "CLAVE_P12", "--timeout", "1",
+            CLAVE_P12=certs.DEFAULT_PASSWORD,
+        )  # fmt: skip
+    finally:
+        app.faults = Faults()
+    assert r.exit_code == 3, r.output
+    assert json.loads(r.output)["status_command"] == command.replace(key, key2)
 
 
 def test_service_hints_are_completed_into_the_full_status_command() -> None:

@@ -1962,6 +1962,19 @@ def verify_document(data: bytes, *, now: datetime | None = None) -> Verification
         moment = moment.replace(tzinfo=COLOMBIA_TZ)
     report = VerificationReport()
     _document_facts(root, report)
+    encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper().replace("_", "-")
+    if encoding not in ("UTF-8", "UTF8"):
+        # The signature covers the characters, not the bytes, so it may verify; DIAN still
+        # expects the file in UTF-8 (issue 14, item 12).
+        report.checks.append(
+            Check(
+                "encoding",
+                None,
+                f"El archivo está en {encoding}; la DIAN espera UTF-8. La firma puede verificar "
+                "aquí y aun así la DIAN rechazar el archivo: genérelo y fírmelo en UTF-8.",
+                {"encoding": encoding},
+            )
+        )
 
     located = list(_locate_signatures(root))
     if located:

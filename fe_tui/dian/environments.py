@@ -45,16 +45,28 @@ class Environment:
         return self.key == "produccion"
 
 
+def _label(official: str, url: str, official_url: str, what: str) -> str:
+    """``official`` at DIAN's own host; otherwise named by what it is (issue 14, item 12):
+    another service that documents are sent to as if it were DIAN's ``what``."""
+    host = urlsplit(url).hostname or url
+    if host == urlsplit(official_url).hostname:
+        return official
+    return f"Servicio en {host} con el ambiente de {what} (no es la URL de la DIAN)"
+
+
 def production(url: str = PRODUCTION_URL) -> Environment:
-    """DIAN producción."""
-    return Environment("produccion", "DIAN producción", _https(url, "produccion"), 1)
+    """DIAN producción (or, at another URL, a service labelled as what it is)."""
+    url = _https(url, "produccion")
+    return Environment(
+        "produccion", _label("DIAN producción", url, PRODUCTION_URL, "producción"), url, 1
+    )
 
 
 def habilitation(url: str = HABILITATION_URL) -> Environment:
-    """DIAN habilitación (pruebas)."""
-    return Environment(
-        "habilitacion", "DIAN habilitación (pruebas)", _https(url, "habilitacion"), 2
-    )
+    """DIAN habilitación (pruebas) (or, at another URL, a service labelled as what it is)."""
+    url = _https(url, "habilitacion")
+    label = _label("DIAN habilitación (pruebas)", url, HABILITATION_URL, "habilitación")
+    return Environment("habilitacion", label, url, 2)
 
 
 def simulator(url: str = SIMULATOR_URL) -> Environment:

@@ -117,6 +117,11 @@ def _places(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+#: Integer digits any amount may have (a value, and also a line's quantity × price or a
+#: document total: DIAN's amounts are 15 integer digits at most).
+MAX_INTEGER_DIGITS = 15
+
+
 def _decimal_check(
     *, places: int, positive: bool = False, maximum: Decimal | None = None, quantize: bool = False
 ) -> Callable[[Decimal], Decimal]:
@@ -127,8 +132,8 @@ def _decimal_check(
             raise _error("debe ser mayor que 0")
         if maximum is not None and value > maximum:
             raise _error(f"debe ser como máximo {maximum}")
-        if value.adjusted() >= 15:
-            raise _error("tiene demasiados dígitos (máximo 15 enteros)")
+        if value.adjusted() >= MAX_INTEGER_DIGITS:
+            raise _error(f"tiene demasiados dígitos (máximo {MAX_INTEGER_DIGITS} enteros)")
         if _places(value) > places:
             raise _error(f"admite como máximo {places} decimales; se recibió {value}")
         if quantize:
@@ -821,6 +826,18 @@ class Line(_Model):
                 )
         elif self.reference_price is not None:
             raise _error("solo aplica cuando free_of_charge es true", "reference_price")
+        # Each amount passes the 15-digit cap, but their product may not (and would overflow
+        # the rounding of the totals): refuse it here, naming the fields (issue 14, item 16).
+        if self.free_of_charge:
+            value, field = (self.reference_price or Decimal(0)) * self.quantity, "reference_price"
+        else:
+            value, field = self.quantity * self.unit_price / self.base_quantity, "unit_price"
+        if value.adjusted() >= MAX_INTEGER_DIGITS:
+            raise _error(
+                f"cantidad × precio ({value:.6E}) supera el máximo de {MAX_INTEGER_DIGITS} "
+                "dígitos enteros de un valor; revise la cantidad y el precio",
+                field,
+            )
         totals = line_totals(self)
         if totals.line_extension < 0:
             raise _error(
@@ -1077,6 +1094,13 @@ class DocumentBase(_Model):
                 "payment.due_date",
             )
         totals = self.totals()
+        largest = max(totals.tax_inclusive + totals.charge_total, totals.line_extension)
+        if largest.adjusted() >= MAX_INTEGER_DIGITS:
+            raise _error(
+                f"el total del documento ({largest}) supera el máximo de {MAX_INTEGER_DIGITS} "
+                "dígitos enteros de un valor; divida la venta en varios documentos",
+                "lines",
+            )
         if totals.payable < 0:
             raise _error(
                 f"los descuentos del documento ({totals.allowance_total}) superan el total "

@@ -97,10 +97,39 @@ def sign_xml(
     check_issue_date: bool = True,
 ) -> bytes:
     """Sign an unsigned DIAN document given as bytes (ours or from another builder)."""
+    signed, _ = sign_xml_noting(
+        data,
+        cert,
+        role=role,
+        digest=digest,
+        signing_time=signing_time,
+        check_issue_date=check_issue_date,
+    )
+    return signed
+
+
+def sign_xml_noting(
+    data: bytes,
+    cert: LoadedCertificate,
+    *,
+    role: str = "supplier",
+    digest: str = "sha256",
+    signing_time: datetime | None = None,
+    check_issue_date: bool = True,
+) -> tuple[bytes, list[str]]:
+    """:func:`sign_xml`, plus what the person signing should know (Spanish warnings):
+    the certificate's warnings as ``cert info`` gives them (about to expire, SHA-1,
+    KeyUsage…), and that an existing signature was replaced (issue 14, item 12)."""
     xmlsafe.check_document_size(len(data), "Firmado, el documento")
     root = xmlsafe.parse_bytes(data, what="el XML a firmar")
+    notes = list(cert.info(signing_time).warnings)
+    if root.find(f"{{{ns.EXT}}}UBLExtensions//{{{ns.DS}}}Signature") is not None:
+        notes.append(
+            "El documento ya estaba firmado: su firma se reemplazó por una nueva (el contenido "
+            "y el CUFE/CUDE no cambian). Si ya se envió a la DIAN, no lo reenvíe firmado de nuevo."
+        )
     prepared = xades.prepare_for_signing(root)
-    return sign_tree(
+    signed = sign_tree(
         prepared,
         cert,
         role=role,
@@ -108,6 +137,7 @@ def sign_xml(
         signing_time=signing_time,
         check_issue_date=check_issue_date,
     )
+    return signed, notes
 
 
 def sign_tree(

@@ -9,6 +9,7 @@ real service. A banner on start says plainly what it is.
 from __future__ import annotations
 
 import ipaddress
+import json
 import sys
 from typing import TextIO
 
@@ -51,6 +52,23 @@ def banner(host: str, port: int, config: SimulatorConfig) -> str:
     return "\n".join(lines)
 
 
+def banner_data(host: str, port: int, config: SimulatorConfig) -> dict[str, object]:
+    """The start-up facts of :func:`banner` for machines (``fe-tui simulator --json``)."""
+    shown = f"[{host}]" if ":" in host else host
+    return {
+        "ok": True,
+        "test_double": True,
+        "label": LABEL,
+        "url": f"http://{shown}:{port}{ENDPOINT_PATH}",
+        "admin": f"http://{shown}:{port}/_simulator/state",
+        "environment": config.environment,
+        "profile_execution_id": config.profile_execution_id,
+        "issuers": [i.nit for i in config.issuers],
+        "test_sets": [t.test_set_id for t in config.test_sets],
+        "state_dir": str(config.state_dir) if config.state_dir else None,
+    }
+
+
 def build_server(
     port: int,
     host: str = "127.0.0.1",
@@ -86,8 +104,14 @@ def serve(
     *,
     allow_remote: bool = False,
     out: TextIO | None = None,
+    as_json: bool = False,
 ) -> None:
-    """Run the simulator in the foreground until interrupted (Ctrl+C)."""
+    """Run the simulator in the foreground until interrupted (Ctrl+C); the banner first, or
+    with ``as_json`` one JSON line of :func:`banner_data`."""
     server, app = build_server(port, host, config, allow_remote=allow_remote)
-    print(banner(host, port, app.config), file=out or sys.stdout, flush=True)
+    if as_json:
+        text = json.dumps(banner_data(host, port, app.config), ensure_ascii=False)
+    else:
+        text = banner(host, port, app.config)
+    print(text, file=out or sys.stdout, flush=True)
     server.run()

@@ -22,6 +22,7 @@ no ``LegalMonetaryTotal`` (DIAN then hashes 0.00 amounts).
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -85,13 +86,28 @@ def _text(root: etree._Element, path: str) -> str | None:
     return first.text.strip()
 
 
+#: xsd:decimal's lexical form: no exponent, no NaN or Infinity (which Decimal() accepts).
+_XSD_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+#: More integer digits than any DIAN amount (15) with room; beyond it rounding overflows.
+_MAX_DIGITS = 20
+
+
 def _dec(value: str | None, what: str) -> Decimal:
     if value is None:
         return Decimal(0)
+    if not _XSD_DECIMAL.match(value):
+        # Decimal("NaN") / "Infinity" / "1E+999999" would reach the CUFE text or overflow.
+        raise NotDianDocumentError(f"El valor de {what} no es un número decimal: {value!r}.")
     try:
-        return Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
         raise NotDianDocumentError(f"El valor de {what} no es un número: {value!r}.") from None
+    if number.adjusted() >= _MAX_DIGITS:
+        raise NotDianDocumentError(
+            f"El valor de {what} tiene demasiados dígitos ({len(value)} caracteres); un valor "
+            "de la DIAN tiene como máximo 15 enteros."
+        )
+    return number
 
 
 def _taxes(parents: list[etree._Element]) -> dict[str, Decimal]:
