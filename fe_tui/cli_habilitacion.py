@@ -405,7 +405,27 @@ def doctor_command(
         for company in companies:
             cert, refused = _session_certificate(store, company, password_env)
             report = await doctor_report(store, settings, company, cert, probe=not no_probe)
-            if refused is not None:
+            if refused is not None and all_companies:
+                # One password for many companies: another company's file may well need
+                # another one. Its records still speak; the file is just not re-checked.
+                report = report.model_copy(
+                    update={
+                        "sections": [
+                            s.model_copy(
+                                update={
+                                    "details": [
+                                        *s.details,
+                                        f"No se abrió el archivo con esa contraseña: {refused}",
+                                    ]
+                                }
+                            )
+                            if s.name == "certificate"
+                            else s
+                            for s in report.sections
+                        ]
+                    }
+                )
+            elif refused is not None:
                 failed = DoctorSection(
                     name="certificate",
                     status="problem",

@@ -10,6 +10,7 @@ from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.domain.company import Company
 from fe_tui.domain.models import Software
 from fe_tui.domain.nit import nit_check_digit
+from fe_tui.domain.workflows import CertificateRecord
 from fe_tui.fileio import private_dir, write_private
 from fe_tui.services.demo import DEMO_CERT_PASSWORD, demo_issuer, make_test_certificate
 from fe_tui.services.documents import load_certificate
@@ -63,9 +64,25 @@ def new_company(
 def install_test_certificate(
     store: Store, settings: Settings, company: Company, *, days: int = 365
 ) -> tuple[Path, LoadedCertificate]:
-    """A self-signed certificate for the company, recorded as its active one."""
-    folder = private_dir(settings.data_dir / "companies" / company.nit / "certificates")
-    path = folder / "firma.p12"
+    """A self-signed certificate for the company, installed as ``cert install`` does."""
+    from fe_tui.services.company_certs import install_certificate
+
+    folder = private_dir(settings.data_dir / "incoming")
+    path = folder / f"firma-{company.nit}.p12"
     write_private(path, make_test_certificate(company.nit, company.name, days=days))
-    store.put("certificates", company.nit, "active", {"path": str(path), "state": "active"})
-    return path, load_certificate(path, DEMO_CERT_PASSWORD)
+    result = install_certificate(store, company, path, DEMO_CERT_PASSWORD)
+    return Path(result.record.path), load_certificate(result.record.path, DEMO_CERT_PASSWORD)
+
+
+def put_certificate_records(store: Store, nit: str, *records: CertificateRecord) -> None:
+    """Certificate records as the store keeps them (company_certs' document), for any dates."""
+    store.put(
+        "certificates",
+        nit,
+        "workflow",
+        {
+            "records": [r.model_dump(mode="json") for r in records],
+            "renewal": None,
+            "purchase": None,
+        },
+    )

@@ -19,7 +19,11 @@ from fe_tui.services.sessions import simulator_config_for
 from fe_tui.settings import Settings
 from fe_tui.simulator import create_app
 from fe_tui.store.db import Store
-from tests.habilitacion_fixtures import install_test_certificate, new_company
+from tests.habilitacion_fixtures import (
+    install_test_certificate,
+    new_company,
+    put_certificate_records,
+)
 from tests.workflow_fixtures import NOW
 
 SMALL = TestSetCounts(invoices=2, credit_notes=1, debit_notes=1)
@@ -108,9 +112,12 @@ def test_facts_block_steps_for_their_own_reasons(store: Store, settings: Setting
     send = status.step_status(Step.SEND_TEST_SET)
     assert send.state == "bloqueado" and "certificado" in send.detail
     assert status.next_action.startswith("Bloqueado")
-    install_test_certificate(store, settings, company)
-    status = hab.habilitacion_overview(store, company, NOW)
+    install_test_certificate(store, settings, company)  # valid from yesterday (real clock)
+    status = hab.habilitacion_overview(store, company)
     assert status.step_status(Step.SEND_TEST_SET).state == "disponible"
+    # At the fixed clock (before the certificate's start) it cannot sign yet.
+    early = hab.habilitacion_overview(store, company, NOW).step_status(Step.SEND_TEST_SET)
+    assert early.state == "bloqueado" and "certificado" in early.detail
 
 
 def test_only_production_ranges_synced_from_dian_count(store: Store) -> None:
@@ -278,8 +285,8 @@ def test_an_expired_certificate_record_blocks_the_test_set(store: Store) -> None
     from tests.workflow_fixtures import record
 
     company = new_company(store, nit="900373076", name="Tostadora Andina de Café S.A.S.")
-    store.put("certificates", company.nit, "r1", record(days_left=-5).model_dump(mode="json"))
+    put_certificate_records(store, company.nit, record(days_left=-5))
     send = hab.habilitacion_overview(store, company, NOW).step_status(Step.SEND_TEST_SET)
     assert send.state == "bloqueado" and "certificado" in send.detail
-    store.put("certificates", company.nit, "r1", record(days_left=20).model_dump(mode="json"))
+    put_certificate_records(store, company.nit, record(days_left=20))
     assert hab.habilitacion_facts(store, company, NOW).certificate_valid is True

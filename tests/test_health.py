@@ -25,7 +25,11 @@ from fe_tui.settings import Settings
 from fe_tui.simulator import create_app
 from fe_tui.store.db import Store
 from tests import certs
-from tests.habilitacion_fixtures import install_test_certificate, new_company
+from tests.habilitacion_fixtures import (
+    install_test_certificate,
+    new_company,
+    put_certificate_records,
+)
 from tests.test_queue import example
 
 
@@ -89,8 +93,10 @@ def test_doctor_with_dian_unreachable_is_a_finding(store: Store, settings: Setti
         "queue",
     ]
     cert_section = report.section("certificate")
-    assert cert_section is not None and cert_section.status == "ok"
+    # The self-signed test certificate has no CA chain: a warning, not a problem.
+    assert cert_section is not None and cert_section.status == "warning"
     assert "La clave privada corresponde al certificado." in cert_section.details
+    assert any("cadena" in d for d in cert_section.details)
 
 
 @pytest.mark.parametrize(("minutes", "status"), [(15, "problem"), (0, "ok")])
@@ -130,12 +136,7 @@ def test_doctor_with_an_expired_certificate(store: Store, settings: Settings) ->
     assert section is not None and section.status == "problem" and "venció" in section.message
     assert report.section("dian") is None and report.exit_code == 1
     # Without the session's certificate, the store's record says the same.
-    store.put(
-        "certificates",
-        company.nit,
-        "vencido",
-        _record(company.nit, days_left=-3).model_dump(mode="json"),
-    )
+    put_certificate_records(store, company.nit, _record(company.nit, days_left=-3))
     report = asyncio.run(health.doctor_report(store, settings, company, probe=False))
     section = report.section("certificate")
     assert section is not None and section.status == "problem" and "venció" in section.message
@@ -163,15 +164,9 @@ def test_triage_orders_three_companies_by_what_breaks_first(
     fine = new_company(store, nit="901234567", name="Cafetería Bien")
     soon = new_company(store, nit="800197268", name="Almacén Pronto")
     broken = new_company(store, nit="860001022", name="Distribuidora Vencida")
-    store.put(
-        "certificates", fine.nit, "a", _record(fine.nit, days_left=300).model_dump(mode="json")
-    )
-    store.put(
-        "certificates", soon.nit, "a", _record(soon.nit, days_left=10).model_dump(mode="json")
-    )
-    store.put(
-        "certificates", broken.nit, "a", _record(broken.nit, days_left=-2).model_dump(mode="json")
-    )
+    put_certificate_records(store, fine.nit, _record(fine.nit, days_left=300))
+    put_certificate_records(store, soon.nit, _record(soon.nit, days_left=10))
+    put_certificate_records(store, broken.nit, _record(broken.nit, days_left=-2))
     entries = health.triage_all(store, settings)
     assert [e.company_nit for e in entries] == [broken.nit, soon.nit, fine.nit]
     assert entries[0].severity == "problem" and entries[0].reason == "certificado"
@@ -202,12 +197,27 @@ def test_doctor_cli_exit_codes(store: Store, settings: Settings) -> None:
     assert result.exit_code == 0, result.stdout
     assert data["ok"] is True and data["reports"][0]["status"] == "warning"
     statuses = {s["name"]: s["status"] for s in data["reports"][0]["sections"]}
-    assert statuses["dian"] == "ok" and statuses["certificate"] == "ok"
-    store.put(
-        "certificates", company.nit, "x", _record(company.nit, days_left=-1).model_dump(mode="json")
-    )
+    assert statuses["dian"] == "ok" and statuses["certificate"] == "warning"
+    put_certificate_records(store, company.nit, _record(company.nit, days_left=-1))
     result = runner.invoke(main, [*base, "doctor", "--all", "--no-probe"])
     assert result.exit_code == 1 and "[problema] Certificado" in result.stdout
     assert "Traceback" not in result.output
     result = runner.invoke(main, [*base, "doctor", "--all", "--company", company.nit])
     assert result.exit_code == 2
+
+
+def test_doctor_wrong_password_is_a_finding(store: Store, settings: Settings) -> None:
+    runner = CliRunner()
+    base = ["--data-dir", str(settings.data_dir)]
+    company = new_company(store)
+    install_test_certificate(store, settings, company)
+    env = {"FE_TUI_CERT_PASSWORD": "otra"}
+    result = runner.invoke(main, [*base, "doctor", "--no-probe", "--json"], env=env)
+    assert result.exit_code == 1
+    section = json.loads(result.stdout)["reports"][0]["sections"][0]
+    assert section["status"] == "problem" and "Contraseña incorrecta" in section["message"]
+    # With --all one password cannot fit every company: the records decide, the file is noted.
+    result = runner.invoke(main, [*base, "doctor", "--all", "--no-probe", "--json"], env=env)
+    section = json.loads(result.stdout)["reports"][0]["sections"][0]
+    assert section["status"] == "warning" and "vigente" in section["message"]
+    assert any("No se abrió el archivo" in d for d in section["details"])

@@ -43,15 +43,12 @@ from fe_tui.domain.company import Company
 from fe_tui.domain.models import DocumentRequest, Resolution, _Model, format_validation_error
 from fe_tui.domain.workflows import (
     CertificateHealth,
-    CertificateRecord,
     HabilitacionChecklist,
     HabilitacionFacts,
     HabilitacionStatus,
     HabilitacionStep,
     TestSetCounts,
     TestSetProgress,
-    active_certificate,
-    certificate_status,
     check_habilitacion_step,
     habilitacion_status,
     uncheck_habilitacion_step,
@@ -235,26 +232,20 @@ def describe_test_set(progress: TestSetProgress) -> str:
 def _certificate_valid(store: Store, company: Company, now: datetime) -> bool | None:
     """Can the company's active certificate sign now? ``None`` when it cannot be told.
 
-    From the certificate records in the store (their dates and NIT) when there
-    are any; else from the ``active`` pointer: no certificate, or its file
-    gone, is ``False``; a file whose dates need the password is ``None``.
+    From the company's certificate records
+    (:func:`fe_tui.services.company_certs.certificate_overview`); a file
+    configured without a record is ``None`` (its dates need the password),
+    ``False`` when that file is gone.
     """
     from pathlib import Path
 
-    records = []
-    for row in store.all("certificates", company.nit):
-        with contextlib.suppress(ValidationError):
-            records.append(
-                CertificateRecord.model_validate({k: v for k, v in row.items() if k != "key"})
-            )
-    record = active_certificate(records)
-    if record is not None:
-        health = certificate_status(company.nit, record, now).health
-        return health in (CertificateHealth.VIGENTE, CertificateHealth.POR_VENCER)
+    from fe_tui.services.company_certs import certificate_overview
+
+    status = certificate_overview(store, company, now).status
+    if status is not None:
+        return status.health in (CertificateHealth.VIGENTE, CertificateHealth.POR_VENCER)
     pointer = store.get("certificates", company.nit, "active")
-    if pointer is None or not pointer.get("path"):
-        return False
-    if pointer.get("state", "active") != "active" or not Path(str(pointer["path"])).is_file():
+    if pointer is None or not pointer.get("path") or not Path(str(pointer["path"])).is_file():
         return False
     return None
 

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.domain.colombia import COLOMBIA_TZ
@@ -40,7 +39,6 @@ from fe_tui.domain.workflows import (
     CertificateRecord,
     CertificateState,
     CertificateStatus,
-    active_certificate,
     certificate_status,
 )
 from fe_tui.errors import FeError
@@ -101,18 +99,6 @@ def _record_from_loaded(company: Company, cert: LoadedCertificate, now: datetime
     return record, info.key_matches
 
 
-def _stored_records(store: Store, company: Company) -> list[CertificateRecord]:
-    """Certificate records kept in the store's ``certificates`` table (public facts)."""
-    records = []
-    for row in store.all("certificates", company.nit):
-        data = {k: v for k, v in row.items() if k != "key"}
-        try:
-            records.append(CertificateRecord.model_validate(data))
-        except ValidationError:
-            continue  # the ``active`` pointer {path, state} and other shapes
-    return records
-
-
 @dataclass(frozen=True)
 class CertificateCheck:
     """The certificate's classification, its warnings and informative lines."""
@@ -120,6 +106,8 @@ class CertificateCheck:
     status: CertificateStatus
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The renewal notice (seed 002, from month 11 of validity), when due.
+    notice: str | None = None
     #: Its dates were read (from the file or a record); ``False`` for a bare path.
     verified: bool = True
 
@@ -132,16 +120,23 @@ def certificate_state(
 ) -> CertificateCheck:
     """The certificate's classification and the lines to show with it.
 
-    From ``cert`` (the certificate loaded for this session) when given: its
-    dates, NIT and whether the key matches. Otherwise from the records in
-    the store; a certificate installed by path only (the demo's) whose facts
-    cannot be read without the password is *Inválido* only when its file is
-    missing, else reported from the pointer.
+    From the company's certificate records
+    (:func:`fe_tui.services.company_certs.certificate_overview`: status,
+    inspection warnings, renewal notice). With ``cert`` (the certificate
+    loaded for this session) its own dates, NIT and key match are checked
+    too. A file configured without a record (never inspected) is reported as
+    not verified, a warning.
     """
+    from fe_tui.services.company_certs import certificate_overview
+
     moment = now or _now()
+    overview = certificate_overview(store, company, moment)
+    active = overview.active
     if cert is not None:
         record, key_matches = _record_from_loaded(company, cert, moment)
         status = certificate_status(company.nit, record, moment)
+        same = active is not None and active.sha256_fingerprint == record.sha256_fingerprint
+        warnings = list(active.warnings if same and active is not None else record.warnings)
         notes = [f"NIT del certificado: {record.nit or 'no encontrado'}"]
         if not key_matches:
             status = status.model_copy(
@@ -153,32 +148,37 @@ def certificate_state(
             )
         else:
             notes.append("La clave privada corresponde al certificado.")
-        return CertificateCheck(status, list(record.warnings), notes)
-    record = active_certificate(_stored_records(store, company))
-    if record is not None:
+        if active is not None and not same:
+            warnings.append(
+                "El certificado de esta sesión no es el activo registrado para la empresa "
+                "(cert status)."
+            )
+        return CertificateCheck(status, warnings, notes, overview.notice)
+    if overview.status is not None:
         return CertificateCheck(
-            certificate_status(company.nit, record, moment), list(record.warnings)
+            overview.status, list(active.warnings) if active else [], notice=overview.notice
         )
     pointer = store.get("certificates", company.nit, "active")
-    if pointer is not None and pointer.get("path") and Path(str(pointer["path"])).is_file():
+    path = str(pointer.get("path")) if pointer else ""
+    if path and Path(path).is_file():
         status = CertificateStatus(
             company_nit=company.nit,
             health=CertificateHealth.VIGENTE,
-            message=(
-                f"Hay un certificado instalado ({pointer['path']}); sus fechas se verifican al "
-                "abrirlo con la contraseña (doctor con --password-env)."
-            ),
+            message=overview.notice
+            or f"Hay un certificado configurado ({path}) que no se ha revisado.",
         )
         return CertificateCheck(
             status,
-            ["Vigencia no verificada: falta la contraseña del certificado."],
+            ["Vigencia no verificada: instálelo con «fe-tui cert install» o dé su contraseña."],
             verified=False,
         )
     return CertificateCheck(certificate_status(company.nit, None, moment))
 
 
 def _certificate_section(check: CertificateCheck) -> DoctorSection:
-    section = doctor.certificate_section(check.status, warnings=check.warnings)
+    section = doctor.certificate_section(
+        check.status, warnings=check.warnings, renewal_notice=check.notice
+    )
     return section.model_copy(update={"details": [*section.details, *check.notes]})
 
 
