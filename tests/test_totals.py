@@ -300,15 +300,21 @@ def _lines(draw: st.DrawFn) -> dict[str, Any]:
             max_size=2,
         )
     )
-    # Line discounts are percentages ≤ 100 % each; keep their sum ≤ 100 %.
-    if sum(int(a["percent"]) for a in allowances if not a["is_charge"]) > 100:
+    base_quantity = draw(st.sampled_from(["1", "1", "12", "0.5"]))
+    # Line discounts are percentages ≤ 100 % each; keep their sum ≤ 100 %, and keep the
+    # sum of the rounded discount amounts within the line's value: two 50 % discounts of
+    # a 0.05 line round to 0.03 each, a negative line the model refuses (VLR01) by design.
+    gross = round2(quantity * price / D(base_quantity))
+    discounts = [int(a["percent"]) for a in allowances if not a["is_charge"]]
+    rounded = sum((round2(gross * p / 100) for p in discounts), D(0))
+    if sum(discounts) > 100 or rounded > gross:
         allowances = [a for a in allowances if a["is_charge"]]
     return line(
         str(quantity),
         str(price),
         *taxes,
         excluded=excluded,
-        base_quantity=draw(st.sampled_from(["1", "1", "12", "0.5"])),
+        base_quantity=base_quantity,
         allowances_charges=allowances,
     )
 
