@@ -39,8 +39,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+import httpx
 from pydantic import ValidationError
 
 from fe_tui.dian import outcomes as oc
@@ -63,6 +64,12 @@ from fe_tui.services.invoice_queue import (
     STATE_LABELS,
     InvoiceQueue,
 )
+
+if TYPE_CHECKING:
+    from fe_tui.crypto.certificates import LoadedCertificate
+    from fe_tui.domain.company import Company
+    from fe_tui.settings import Settings
+    from fe_tui.store.db import Store
 
 __all__ = [
     "DEFAULT_TAX",
@@ -87,6 +94,7 @@ __all__ = [
     "line_errors",
     "live_totals",
     "lookup_acquirer",
+    "lookup_acquirer_for",
     "municipality_options",
     "note_from_invoice",
     "parse_decimal",
@@ -759,6 +767,41 @@ async def lookup_acquirer(session: AcquirerSource, id_type: str, id_number: str)
         message=f"No se pudo consultar la DIAN: {outcome.message} Puede escribir el nombre y el "
         "correo a mano.",
     )
+
+
+async def lookup_acquirer_for(
+    store: Store,
+    settings: Settings,
+    company: Company,
+    certificate: LoadedCertificate | None,
+    id_type: str,
+    id_number: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> AcquirerLookup:
+    """:func:`lookup_acquirer` over a session of ``company`` (its environment, its certificate).
+
+    DIAN signs nothing without the company's certificate: without one the
+    answer is a Spanish message. ``transport`` replaces the network (tests,
+    a simulator mounted by the caller).
+    """
+    from fe_tui.services.sessions import open_company_session
+
+    if certificate is None:
+        return AcquirerLookup(
+            False,
+            message="Para consultar la DIAN hace falta el certificado de la empresa cargado en la "
+            "consola; escriba el nombre y el correo a mano.",
+        )
+    try:
+        async with open_company_session(
+            store, settings, company, certificate, transport=transport
+        ) as session:
+            return await lookup_acquirer(session, id_type, id_number)
+    except FeError as exc:
+        return AcquirerLookup(False, message=f"No se pudo consultar la DIAN: {exc.message}")
+    except (OSError, httpx.HTTPError) as exc:
+        return AcquirerLookup(False, message=f"No se pudo consultar la DIAN (red: {exc}).")
 
 
 # --- Saving ------------------------------------------------------------------------------
