@@ -240,3 +240,18 @@ async def test_credit_note_from_an_accepted_invoice(world: World) -> None:
     assert world.queue.ledger.get("NC1").state == iq.ACCEPTED  # type: ignore[union-attr]
     with pytest.raises(InputError, match="no es una factura"):
         ie.note_from_invoice(world.queue, "NC1", "debit_note")
+
+
+async def test_lookup_without_a_certificate_says_so(world: World) -> None:
+    result = await ie.lookup_acquirer_for(
+        world.store, world.settings, world.company, None, "31", BUYER_NIT
+    )
+    assert not result.found and "hace falta el certificado" in result.message
+
+
+def test_debit_note_concepts_and_kind_checks(world: World) -> None:
+    assert [o.code for o in ie.concept_options("debit_note")] == ["1", "2", "3", "4"]
+    with pytest.raises(InputError, match="Tipo de nota desconocido"):
+        ie.note_from_invoice(world.queue, "SETP990000000", "factura")
+    with pytest.raises(InputError, match="No hay un documento"):
+        ie.note_from_invoice(world.queue, "SETP990000000", "debit_note")

@@ -77,7 +77,17 @@ _MESSAGE_ROWS = {
     "note.reference": "msg-note",
     "lines": "msg-lines",
 }
-_LINE_FIELDS = ("description", "quantity", "unit_code", "unit_price", "tax")
+_CUSTOMER_WIDGETS = (
+    "#customer-id-type",
+    "#customer-id-number",
+    "#customer-dv",
+    "#lookup",
+    "#customer-name",
+    "#customer-email",
+    "#customer-address",
+    "#customer-municipality",
+    "#customer-responsibilities",
+)
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -255,6 +265,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
     InvoiceFormScreen #form-title {
         height: 1; padding: 0 1; background: $primary; color: $text; text-style: bold;
     }
+    InvoiceFormScreen #form-title.-production { background: $error; }
     InvoiceFormScreen #form-body { height: 1fr; padding: 0 1; }
     InvoiceFormScreen .section { height: auto; }
     InvoiceFormScreen .section-title { color: $accent; text-style: bold; margin-top: 1; }
@@ -372,18 +383,24 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
     def _title(self) -> str:
         what = ie.KIND_LABELS[self.kind]
         ref = self.initial.reference
-        head = f"Nueva {what.lower()}" if ref is None else f"{what} que corrige {ref.number}"
+        head = f"Nueva {what.lower()}" if ref is None else f"{what} sobre {ref.number}"
         environment = {
             "produccion": "PRODUCCIÓN",
             "habilitacion": "habilitación",
             "simulator": "simulador",
         }.get(self.company.environment, self.company.environment)
-        return f"{head} · {self.company.name} · {environment} · {self.today.isoformat()}"
+        # The environment before the company's name: a narrow terminal cuts the name, not it.
+        return f"{head} · {environment} · {self.today.isoformat()} · {self.company.name}"
 
     def compose(self) -> ComposeResult:
         entry = self.initial
         c = entry.customer
-        yield Static(self._title(), id="form-title", markup=False)
+        yield Static(
+            self._title(),
+            id="form-title",
+            markup=False,
+            classes="-production" if self.company.environment == "produccion" else "",
+        )
         with VerticalScroll(id="form-body"):
             with Vertical(id="top"):
                 with Vertical(id="customer", classes="section"):
@@ -566,7 +583,17 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self._refresh_lines()
         self._unit_hint()
         self.set_class(self.app.size.width >= WIDE, "-wide")
-        self.query_one("#customer-id-number", Input).focus()
+        if self.initial.is_note:
+            # A note's buyer is its invoice's (DIAN matches them): shown, not edited.
+            for selector in _CUSTOMER_WIDGETS:
+                self.query_one(selector).disabled = True
+            self.query_one("#note-concept").focus()
+        else:
+            self.query_one("#customer-id-number", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A note's buyer is fixed: no look-up, no final consumer (hidden from the footer)."""
+        return not (action in ("lookup_acquirer", "final_consumer") and self.initial.is_note)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -800,12 +827,11 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         rows.append(note)
         self.query_one("#totals", Static).update("\n".join(rows))
         taxes = " · ".join(f"{label} {ie.format_money(amount)}" for label, amount in live.taxes)
-        bar = f"Subtotal {ie.format_money(live.subtotal)}"
+        # TOTAL first: a narrow terminal cuts the detail, not the figure the agent checks.
+        bar = f"TOTAL {ie.format_money(live.payable)} · Subtotal {ie.format_money(live.subtotal)}"
         if taxes:
             bar += f" · {taxes}"
-        self.query_one("#totals-bar", Static).update(
-            f"{bar} · TOTAL {ie.format_money(live.payable)}"
-        )
+        self.query_one("#totals-bar", Static).update(bar)
 
     def _clear_line_row(self) -> None:
         self.query_one("#line-description", Input).value = ""

@@ -105,7 +105,9 @@ async def test_a_valid_invoice_is_saved_as_a_draft(world: World) -> None:
         screen = app.screen
         assert isinstance(screen, InvoiceFormScreen) and len(screen.lines) == 2
         bar = str(screen.query_one("#totals-bar").render())
-        assert "TOTAL $ 725.900,00" in bar  # 610 000 + 19 % IVA, from the engine
+        assert bar.startswith(
+            "TOTAL $ 725.900,00 · Subtotal $ 610.000,00"
+        )  # 610 000 + 19 % IVA, from the engine
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -350,3 +352,33 @@ def test_snapshot_80x24(snap_compare: Any, tmp_path: Path) -> None:
 
 def test_snapshot_120x40(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(snapshot_host(tmp_path), terminal_size=(120, 40), run_before=_filled)
+
+
+async def test_escape_on_an_untouched_form_closes_at_once(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [None]
+
+
+async def test_sign_and_send_without_a_runner_leaves_it_ready(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")  # final consumer: no e-mail needed
+        await add_line(pilot, "Tinto", "3", "2500")
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        text = str(app.screen.query_one("#confirm-text").render())
+        assert "Consumidor final" in text and "$ 8.925,00" in text and "simulador" in text
+        await pilot.press("escape")  # back to the form: nothing numbered
+        await pilot.pause()
+        assert isinstance(app.screen, InvoiceFormScreen) and documents(world) == []
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and (saved.doc_id, saved.state) == ("SETP990000000", iq.READY)
