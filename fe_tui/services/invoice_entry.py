@@ -91,6 +91,7 @@ __all__ = [
     "filter_options",
     "format_money",
     "id_type_options",
+    "invoice_prefixes",
     "line_errors",
     "live_totals",
     "lookup_acquirer",
@@ -802,6 +803,12 @@ async def lookup_acquirer_for(
         return AcquirerLookup(False, message=f"No se pudo consultar la DIAN: {exc.message}")
     except (OSError, httpx.HTTPError) as exc:
         return AcquirerLookup(False, message=f"No se pudo consultar la DIAN (red: {exc}).")
+
+
+def invoice_prefixes(queue: InvoiceQueue, on: date) -> list[str]:
+    """Prefixes of the company's resolutions in force on ``on`` (the form offers a choice
+    when there is more than one; with one, the queue takes it by itself)."""
+    return sorted({r.prefix for r in queue.store.resolutions(queue.company.nit) if r.valid_on(on)})
 
 
 # --- Saving ------------------------------------------------------------------------------

@@ -75,6 +75,7 @@ _MESSAGE_ROWS = {
     "payment.due_date": "msg-payment",
     "note.concept": "msg-note",
     "note.reference": "msg-note",
+    "invoice.prefix": "msg-prefix",
     "lines": "msg-lines",
 }
 _CUSTOMER_WIDGETS = (
@@ -373,6 +374,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self.kind = self.initial.kind
         self.lines: list[ie.LineEntry] = list(self.initial.lines)
         self.taxes = ie.tax_options(self.today)
+        self.prefixes = [] if self.initial.is_note else ie.invoice_prefixes(self.queue, self.today)
         self.units = ie.unit_options()
         self._busy = False
         self._saved = False
@@ -531,6 +533,16 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             )
                         yield Label("", id="msg-note", classes="msg", markup=False)
                     else:
+                        if len(self.prefixes) > 1:
+                            with Horizontal(classes="row"):
+                                yield Label("Prefijo", classes="cap")
+                                yield Select(
+                                    [(p or "(sin prefijo)", p) for p in self.prefixes],
+                                    prompt="Elija la resolución (prefijo)",
+                                    id="invoice-prefix",
+                                    compact=True,
+                                )
+                            yield Label("", id="msg-prefix", classes="msg", markup=False)
                         with Horizontal(classes="row"):
                             yield Label("Orden", classes="cap")
                             yield Input(
@@ -645,6 +657,9 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             entry.concept_description = self._value("#note-description")
         else:
             entry.order_reference = self._value("#order-reference")
+            if len(self.prefixes) > 1:
+                value = self.query_one("#invoice-prefix", Select).value
+                entry.prefix = None if value is Select.NULL else str(value)
         return entry
 
     @property
@@ -700,6 +715,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             "customer.responsibilities": "#customer-responsibilities",
             "payment.due_date": "#payment-due",
             "note.concept": "#note-concept",
+            "invoice.prefix": "#invoice-prefix",
             "lines": "#line-description",
         }.get(first)
         if target:
@@ -1014,6 +1030,10 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             return None
         entry = self.read_entry()
         errors = ie.entry_errors(entry, self.today)
+        if len(self.prefixes) > 1 and entry.prefix is None:
+            errors["invoice.prefix"] = (
+                "la empresa tiene varias resoluciones vigentes: elija el prefijo de la factura"
+            )
         if errors:
             self._show_errors(errors)
             return None

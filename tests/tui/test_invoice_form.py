@@ -382,3 +382,35 @@ async def test_sign_and_send_without_a_runner_leaves_it_ready(world: World) -> N
         await pilot.pause()
     [saved] = app.results
     assert saved is not None and (saved.doc_id, saved.state) == ("SETP990000000", iq.READY)
+
+
+async def test_several_resolutions_ask_for_the_prefix(world: World) -> None:
+    from fe_tui.domain.models import Resolution
+
+    second = Resolution(
+        number="18760000002",
+        prefix="FE",
+        from_number=1,
+        to_number=1000,
+        valid_from=date(2026, 1, 1),
+        valid_to=date(2030, 12, 31),
+        technical_key="ab" * 20,
+    )
+    world.store.save_resolution(world.company.nit, second, source="prueba")
+    assert ie.invoice_prefixes(world.queue, TODAY) == ["FE", "SETP"]
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await add_line(pilot, "Tinto", "3", "2500")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "elija el prefijo" in message(pilot, "msg-prefix")
+        assert documents(world) == []
+        app.screen.query_one("#invoice-prefix", Select).value = "FE"
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and saved.doc_id == "FE1"
