@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
@@ -938,8 +938,3 @@ def note_from_invoice(
         payment_method=str(payment.get("method_code", "10")),
         reference=NoteReference(rec.doc_id, rec.cufe, rec.issue_date),
     )
-
-
-def with_line(entry: InvoiceEntry, line: LineEntry) -> InvoiceEntry:
-    """A copy of ``entry`` with ``line`` appended (the form keeps entries immutable-ish)."""
-    return replace(entry, lines=[*entry.lines, line])
