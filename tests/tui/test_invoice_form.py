@@ -1,0 +1,416 @@
+"""The invoice form (Pilot): a valid draft, bad input, GetAcquirer, a credit note, snapshots.
+
+A tiny host App pushes :class:`InvoiceFormScreen` and keeps what it dismisses
+with; the demo company lives in a temporary data directory and DIAN is the
+in-process simulator of :class:`tests.test_queue.World`.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual.app import App
+from textual.widgets import Input, Label, Select
+
+from fe_tui.services import invoice_entry as ie
+from fe_tui.services import invoice_queue as iq
+from fe_tui.tui.invoice_form import CodePickerModal, ConfirmModal, InvoiceFormScreen
+from tests.test_queue import FAST, World
+
+TODAY = date(2026, 12, 3)
+BUYER_NIT = "800199436"
+BUYER_NAME = "Distribuidora Antioqueña de Alimentos S.A.S."
+BUYER_EMAIL = "recepcion.facturas@distriantioquena.com.co"
+
+
+class Host(App[None]):
+    """Pushes the form on mount and records its result."""
+
+    def __init__(self, make: Any) -> None:
+        super().__init__()
+        self.make = make
+        self.results: list[ie.SavedDocument | None] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make(), self.results.append)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    w = World(tmp_path)
+    w.queue = iq.InvoiceQueue(w.store, w.company, w.settings, policy=FAST, rng=random.Random(5))
+    return w
+
+
+def form_for(world: World, **kw: Any) -> Host:
+    def make() -> InvoiceFormScreen:
+        return InvoiceFormScreen(
+            world.store,
+            world.settings,
+            world.company,
+            certificate=world.cert,
+            transport=httpx.ASGITransport(app=world.sim),
+            today=TODAY,
+            queue=world.queue,
+            **kw,
+        )
+
+    return Host(make)
+
+
+async def type_into(pilot: Any, selector: str, text: str) -> None:
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.press(*text)
+
+
+def message(pilot: Any, label_id: str) -> str:
+    label = pilot.app.screen.query_one(f"#{label_id}", Label)
+    return str(label.render()) if label.has_class("-shown") else ""
+
+
+async def fill_customer(pilot: Any, dv: str = "4") -> None:
+    await type_into(pilot, "#customer-id-number", BUYER_NIT)
+    await pilot.press("tab", *dv)
+    await type_into(pilot, "#customer-name", BUYER_NAME)
+    await type_into(pilot, "#customer-email", BUYER_EMAIL)
+
+
+async def add_line(pilot: Any, description: str, quantity: str, price: str) -> None:
+    await pilot.press("f3")
+    await pilot.press(*description, "tab")
+    await type_into(pilot, "#line-quantity", quantity)
+    await type_into(pilot, "#line-price", price)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def documents(world: World) -> list[iq.DocRecord]:
+    return world.queue.list()
+
+
+async def test_a_valid_invoice_is_saved_as_a_draft(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_customer(pilot)
+        assert message(pilot, "msg-customer-id") == "NIT 800199436-4: DV correcto"
+        await add_line(pilot, "Café tostado", "10", "25000")
+        await add_line(pilot, "Molino", "2", "180000,00")
+        screen = app.screen
+        assert isinstance(screen, InvoiceFormScreen) and len(screen.lines) == 2
+        bar = str(screen.query_one("#totals-bar").render())
+        assert bar.startswith(
+            "TOTAL $ 725.900,00 · Subtotal $ 610.000,00"
+        )  # 610 000 + 19 % IVA, from the engine
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and saved.state == iq.DRAFT and saved.kind == "invoice"
+    [rec] = documents(world)
+    assert rec.doc_id == saved.doc_id and rec.state == iq.DRAFT
+    data = world.queue.ledger.request(rec)["document"]
+    assert data["customer"]["name"] == BUYER_NAME
+    assert [line["unit_price"] for line in data["lines"]] == ["25000.00", "180000.00"]
+
+
+async def test_wrong_check_digit_is_shown_as_typed_and_saves_nothing(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_customer(pilot, dv="7")
+        assert message(pilot, "msg-customer-id") == (
+            "dígito de verificación incorrecto: para el NIT 800199436 es 4"
+        )
+        await add_line(pilot, "Café tostado", "10", "25000")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        assert "no se guardó nada" in message(pilot, "form-msg")
+        assert isinstance(app.screen, InvoiceFormScreen)
+        assert "dígito de verificación incorrecto" in message(pilot, "msg-customer-id")
+        assert app.focused is app.screen.query_one("#customer-dv")
+    assert app.results == [] and documents(world) == []
+
+
+async def test_no_lines_saves_nothing(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_customer(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "agregue al menos una línea" in message(pilot, "msg-lines")
+        assert isinstance(app.screen, InvoiceFormScreen)
+    assert app.results == [] and documents(world) == []
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price", "expected"),
+    [
+        ("1", "25mil", "el precio debe ser un número"),
+        ("0", "25000", "la cantidad debe ser mayor que 0"),
+        ("-2", "25000", "la cantidad no puede ser menor que 0"),
+        ("1", "25.000", "sin separador de miles"),
+    ],
+)
+async def test_bad_line_is_refused_in_spanish(
+    world: World, quantity: str, price: str, expected: str
+) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_customer(pilot)
+        await add_line(pilot, "Café tostado", quantity, price)
+        screen = app.screen
+        assert isinstance(screen, InvoiceFormScreen)
+        assert screen.lines == []  # Enter did not add it
+        assert expected in message(pilot, "msg-line")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Hay una línea sin agregar" in message(pilot, "msg-line")
+        assert isinstance(app.screen, InvoiceFormScreen)
+    assert app.results == [] and documents(world) == []
+
+
+async def test_get_acquirer_fills_name_and_email(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#customer-id-number", BUYER_NIT)
+        await pilot.press("tab", "4", "f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#customer-name", Input).value == BUYER_NAME
+        assert screen.query_one("#customer-email", Input).value == BUYER_EMAIL
+        assert message(pilot, "msg-customer-id").startswith("DIAN: Distribuidora")
+        # Someone DIAN does not know: a Spanish message, the form keeps what it had.
+        await type_into(pilot, "#customer-id-number", "900123456")
+        await pilot.press("tab", "backspace", "8", "f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "no devolvió un adquirente" in message(pilot, "msg-customer-id")
+        assert screen.query_one("#customer-name", Input).value == BUYER_NAME
+
+
+async def test_get_acquirer_without_network_keeps_the_form_usable(world: World) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("sin red", request=request)
+
+    def make() -> InvoiceFormScreen:
+        return InvoiceFormScreen(
+            world.store,
+            world.settings,
+            world.company,
+            certificate=world.cert,
+            transport=httpx.MockTransport(refuse),
+            today=TODAY,
+            queue=world.queue,
+        )
+
+    app = Host(make)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#customer-id-number", BUYER_NIT)
+        await pilot.press("tab", "4", "f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert message(pilot, "msg-customer-id").startswith("No se pudo consultar la DIAN")
+        await type_into(pilot, "#customer-name", BUYER_NAME)
+        assert app.screen.query_one("#customer-name", Input).value == BUYER_NAME
+
+
+async def test_unit_picker_filters_the_code_list(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3", "f2")
+        await pilot.pause()
+        assert isinstance(app.screen, CodePickerModal)
+        await pilot.press(*"kilogramo")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, InvoiceFormScreen)
+        assert app.screen.query_one("#line-unit", Input).value == "KGM"
+
+
+async def test_escape_asks_before_losing_changes(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#customer-name", "Alguien")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, InvoiceFormScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+    assert app.results == [None]
+
+
+async def test_credit_note_from_an_accepted_invoice_after_confirmation(world: World) -> None:
+    entry = ie.InvoiceEntry(
+        customer=ie.CustomerEntry("31", BUYER_NIT, "4", BUYER_NAME, BUYER_EMAIL),
+        lines=[ie.LineEntry("Café tostado", "10", "94", "25000", "01:5")],
+    )
+    invoice = ie.queue_for_sending(world.queue, entry, TODAY)
+    await world.run()
+    rec = world.queue.ledger.get(invoice.doc_id)
+    assert rec is not None and rec.state == iq.ACCEPTED
+
+    async def send(saved: ie.SavedDocument) -> ie.SavedDocument:
+        await world.run()
+        done = world.queue.ledger.get(saved.doc_id)
+        assert done is not None
+        return ie.SavedDocument(done.doc_id, done.state, saved.kind)
+
+    today = date.fromisoformat(rec.issue_date or "")
+
+    def make() -> InvoiceFormScreen:
+        return InvoiceFormScreen(
+            world.store,
+            world.settings,
+            world.company,
+            note_of=invoice.doc_id,
+            note_kind="credit_note",
+            today=today,
+            queue=world.queue,
+            send=send,
+        )
+
+    app = Host(make)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, InvoiceFormScreen)
+        assert screen.query_one("#customer-name", Input).value == BUYER_NAME
+        assert len(screen.lines) == 1
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "elija el concepto" in message(pilot, "msg-note")
+        screen.query_one("#note-concept", Select).value = "1"
+        # Take the line back, return 2 of the 10 bags, put it back in its place.
+        screen.query_one("#lines").focus()
+        await pilot.press("enter")
+        await type_into(pilot, "#line-quantity", "2")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.lines[0].quantity == "2"
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and (saved.doc_id, saved.state) == ("NC1", iq.ACCEPTED)
+    note = world.queue.ledger.get("NC1")
+    assert note is not None and note.reference == invoice.doc_id
+    billing = world.queue.ledger.request(note)["document"]["billing_reference"]
+    assert billing["uuid"] == rec.cufe
+
+
+def test_a_note_of_a_document_that_is_not_accepted_is_refused(world: World) -> None:
+    from fe_tui.errors import InputError
+
+    with pytest.raises(InputError, match="no hay un documento|No hay un documento"):
+        InvoiceFormScreen(
+            world.store, world.settings, world.company, note_of="SETP1", queue=world.queue
+        )
+
+
+# --- snapshots ------------------------------------------------------------------------------
+
+
+def snapshot_host(root: Path) -> Host:
+    world = World(root)
+
+    def make() -> InvoiceFormScreen:
+        return InvoiceFormScreen(
+            world.store, world.settings, world.company, today=TODAY, queue=world.queue
+        )
+
+    return Host(make)
+
+
+async def _filled(pilot: Any) -> None:
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    await fill_customer(pilot)
+    await add_line(pilot, "Café tostado en grano, bolsa 500 g", "10", "25000")
+    await add_line(pilot, "Molino de café eléctrico", "2", "180000")
+    await type_into(pilot, "#line-description", "Filtro")
+    await type_into(pilot, "#line-price", "12a")
+    await pilot.pause()
+
+
+def test_snapshot_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(snapshot_host(tmp_path), terminal_size=(80, 24), run_before=_filled)
+
+
+def test_snapshot_120x40(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(snapshot_host(tmp_path), terminal_size=(120, 40), run_before=_filled)
+
+
+async def test_escape_on_an_untouched_form_closes_at_once(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [None]
+
+
+async def test_sign_and_send_without_a_runner_leaves_it_ready(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")  # final consumer: no e-mail needed
+        await add_line(pilot, "Tinto", "3", "2500")
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        text = str(app.screen.query_one("#confirm-text").render())
+        assert "Consumidor final" in text and "$ 8.925,00" in text and "simulador" in text
+        await pilot.press("escape")  # back to the form: nothing numbered
+        await pilot.pause()
+        assert isinstance(app.screen, InvoiceFormScreen) and documents(world) == []
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and (saved.doc_id, saved.state) == ("SETP990000000", iq.READY)
+
+
+async def test_several_resolutions_ask_for_the_prefix(world: World) -> None:
+    from fe_tui.domain.models import Resolution
+
+    second = Resolution(
+        number="18760000002",
+        prefix="FE",
+        from_number=1,
+        to_number=1000,
+        valid_from=date(2026, 1, 1),
+        valid_to=date(2030, 12, 31),
+        technical_key="ab" * 20,
+    )
+    world.store.save_resolution(world.company.nit, second, source="prueba")
+    assert ie.invoice_prefixes(world.queue, TODAY) == ["FE", "SETP"]
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await add_line(pilot, "Tinto", "3", "2500")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "elija el prefijo" in message(pilot, "msg-prefix")
+        assert documents(world) == []
+        app.screen.query_one("#invoice-prefix", Select).value = "FE"
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and saved.doc_id == "FE1"
