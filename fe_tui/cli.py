@@ -2,7 +2,7 @@
 
 Exit codes, the same for every command, live in :mod:`fe_tui.exit_codes`
 (0 success, 1 check failed or DIAN said no, 2 usage or input error, 3 no
-verdict from DIAN, 70 unexpected failure).
+verdict from DIAN, 70 unexpected failure, 74 the data folder cannot be read or written).
 
 Every command takes ``--json`` for machine-readable output. Errors are one
 Spanish line on stderr, never a traceback; Click itself speaks Spanish through
@@ -541,6 +541,39 @@ class DianCall:
 
         return environment, asyncio.run(go())
 
+    def status_command(self, key: str) -> str:
+        """The ``fe-tui dian status`` command line for ``key`` with the options of this run
+        (data folder, environment, URL, certificate…), ready to copy and run."""
+        import shlex
+
+        ctx = click.get_current_context(silent=True)
+        state = ctx.find_object(_CliState) if ctx is not None else None
+        words = ["fe-tui"]
+        if state is not None and state.data_dir is not None:
+            words += ["--data-dir", str(state.data_dir)]
+        words += ["dian", "status", key]
+        if self.env_key:
+            words += ["--env", self.env_key]
+        if self.url:
+            words += ["--url", self.url]
+        words += ["--cert", str(self.cert_path)]
+        if self.password_env != DEFAULT_PASSWORD_ENV:
+            words += ["--password-env", self.password_env]
+        if self.timeout is not None:
+            words += ["--timeout", f"{self.timeout:g}"]
+        return shlex.join(words)
+
+    def runnable(self, text: str) -> str:
+        """``text`` (a service's warning or note) with each bare ``fe-tui dian status KEY``
+        hint replaced by the full command of :meth:`status_command`."""
+        import re
+
+        return re.sub(
+            r"fe-tui dian status ([0-9a-fA-F]{96})(?![0-9a-fA-F])",
+            lambda m: self.status_command(m.group(1)),
+            text,
+        )
+
     def finish(
         self,
         environment: Environment,
@@ -548,10 +581,19 @@ class DianCall:
         *,
         notes: tuple[str, ...] | list[str] = (),
         extra: dict[str, Any] | None = None,
+        key: str | None = None,
     ) -> None:
-        """Print ``outcome`` (text or ``--json``) and exit by it."""
+        """Print ``outcome`` (text or ``--json``) and exit by it. ``key`` is the document's
+        CUFE/CUDE (or the ZipKey): when DIAN gave no verdict, the command that asks for it
+        is printed in full (``status_command`` in ``--json``)."""
         from fe_tui.services import dian_ops
 
+        ask = (
+            self.status_command(key)
+            if key and getattr(outcome, "needs_status_check", False)
+            else None
+        )
+        notes = [self.runnable(note) for note in notes]
         if self.as_json:
             _emit_json(
                 {
@@ -564,34 +606,27 @@ class DianCall:
                     **dian_ops.outcome_to_dict(outcome),
                     **(extra or {}),
                     "notes": list(notes),
+                    "status_command": ask,
                 }
             )
         else:
             click.echo(f"Ambiente: {environment.label} — {environment.url}")
-            _print_outcome(outcome)
+            _print_outcome(outcome, status_command=ask)
             for note in notes:
                 click.echo(f"Nota: {note}")
         sys.exit(dian_ops.exit_code(outcome))
 
-    def run(self, call: Callable[[DianSession], Any]) -> None:
+    def run(self, call: Callable[[DianSession], Any], *, key: str | None = None) -> None:
         """:meth:`session`, then :meth:`finish` with the outcome ``call`` returned."""
         environment, outcome = self.session(call)
-        self.finish(environment, outcome)
+        self.finish(environment, outcome, key=key)
 
 
-def _print_outcome(outcome: Any, indent: str = "") -> None:
+def _print_outcome(outcome: Any, indent: str = "", *, status_command: str | None = None) -> None:
     from fe_tui.dian import outcomes as oc
 
     click.echo(f"{indent}{outcome.message}")
-    for rule in getattr(outcome, "rules", []) or []:
-        click.echo(f"{indent}  [{rule.kind or '—'}] {rule.code or 'sin código'}: {rule.dian_text}")
-        if rule.known:
-            click.echo(f"{indent}      Qué revisa: {rule.explanation}")
-            if rule.xpath:
-                click.echo(f"{indent}      Dónde: {rule.xpath}")
-            click.echo(f"{indent}      Cómo corregir: {rule.fix}")
-        else:
-            click.echo(f"{indent}      (regla sin ficha en el catálogo; se muestra como llegó)")
+    _print_rules(getattr(outcome, "rules", []) or [], indent)
     if isinstance(outcome, oc.NumberingRanges):
         for r in outcome.response.ranges:
             click.echo(
@@ -608,7 +643,30 @@ def _print_outcome(outcome: Any, indent: str = "") -> None:
         click.echo(f"{indent}  Nombre registrado: {outcome.name or '(la DIAN no lo envió)'}")
         click.echo(f"{indent}  Correo de recepción: {outcome.email}")
     if getattr(outcome, "needs_status_check", False):
-        click.echo(f"{indent}Antes de reenviar: fe-tui dian status CUFE (la DIAN pudo recibirlo).")
+        if status_command:
+            click.echo(f"{indent}La DIAN pudo recibirlo: antes de reenviar, consulte su estado:")
+            click.echo(f"{indent}  {status_command}")
+        else:
+            click.echo(
+                f"{indent}La DIAN pudo recibirlo: antes de reenviar, consulte su estado con "
+                "fe-tui dian status y la clave del documento."
+            )
+
+
+def _print_rules(explained: Any, indent: str = "") -> None:
+    """Each rule of a DIAN answer with what the catalogue says of it, as ``dian send`` and
+    ``dian explain`` both print it: the entry itself, its invoice twin (CAJ24 → FAJ24) or
+    its family; "sin ficha" only when the catalogue has nothing at all to say."""
+    for rule in explained:
+        click.echo(f"{indent}  [{rule.kind or '—'}] {rule.code or 'sin código'}: {rule.dian_text}")
+        if rule.explanation:
+            click.echo(f"{indent}      Qué revisa: {rule.explanation}")
+        if rule.xpath:
+            click.echo(f"{indent}      Dónde: {rule.xpath}")
+        if rule.fix:
+            click.echo(f"{indent}      Cómo corregir: {rule.fix}")
+        if not (rule.explanation or rule.fix):
+            click.echo(f"{indent}      (regla sin ficha en el catálogo; se muestra como llegó)")
 
 
 @main.group()
@@ -628,7 +686,7 @@ def dian_status(
     from fe_tui.services.dian_ops import check_key
 
     check_key(key)  # a key that cannot be one is refused before the certificate is opened
-    opts.run(lambda session: session.status(key))
+    opts.run(lambda session: session.status(key), key=key)
 
 
 @dian.command("ranges")
@@ -708,7 +766,8 @@ def dian_send(
     environment, result = opts.session(
         lambda session: session.submit(data, test_set_id=test_set_id, wait=wait)
     )
-    for warning in result.warnings:
+    warnings = [opts.runnable(warning) for warning in result.warnings]
+    for warning in warnings:
         click.echo(f"Advertencia: {warning}", err=True)
     if not opts.as_json:
         where = f" → {result.zip_name}" if result.zip_name else ""
@@ -725,8 +784,9 @@ def dian_send(
             "zip_name": result.zip_name,
             "submitted": result.sent,
             "status_check": outcome_to_dict(check) if check is not None else None,
-            "warnings": list(result.warnings),
+            "warnings": warnings,
         },
+        key=result.document_key,
     )
 
 
@@ -808,25 +868,43 @@ def simulator(
     metavar="CLAVE_O_PIN",
     help="Clave técnica del rango (CUFE) o PIN del software (CUDE) para recalcular cbc:UUID.",
 )
+@click.option(
+    "--company",
+    "company_nit",
+    default=None,
+    metavar="NIT",
+    help="Revisar también las reglas del registro (rango, software, PIN, NIT) con los datos "
+    "de esta empresa en el almacén.",
+)
 @json_option
 @handle_errors
-def check_command(file: Path, key: str | None, as_json: bool) -> None:
+def check_command(file: Path, key: str | None, company_nit: str | None, as_json: bool) -> None:
     """Revisa un documento como lo haría la DIAN, antes de enviarlo.
 
     XSD, firma, fechas, CUFE/CUDE (con --key, o la clave pública de habilitación),
     totales, tributos, líneas, listas de códigos y referencias de notas. Sale con 0
     si no hay Rechazo (puede listar Notificaciones), 1 con al menos un Rechazo, 2 si
-    el archivo no se puede leer. Las reglas que dependen del registro de la DIAN
-    (rango, software, NIT habilitado) se listan como no verificables aquí.
+    el archivo no se puede leer. Sin --company, las reglas que dependen del registro
+    de la DIAN (rango, software, NIT habilitado) se listan como no verificables aquí;
+    con --company se revisan con los datos locales de la empresa (su rango, clave
+    técnica, software y PIN), y lo que solo la DIAN sabe (habilitación, correo del
+    comprador) sigue como no verificable.
     """
     from fe_tui.services.checking import EXIT_UNREADABLE, check_file, describe
 
-    report = check_file(file, key=key)
+    registry = None
+    if company_nit is not None:
+        from fe_tui.services.registry import registry_for
+        from fe_tui.store.db import Store
+
+        registry = registry_for(Store(settings_from_context().data_dir), company_nit)
+    report = check_file(file, key=key, registry=registry)
     code = EXIT_UNREADABLE if not report.readable else EXIT_OK if report.ok else EXIT_CHECK_FAILED
     if as_json:
         _emit_json(
             {
                 **report.to_dict(),
+                "company": registry.company.nit if registry is not None else None,
                 "rechazos": [describe(f) for f in report.rechazos],
                 "notificaciones": [describe(f) for f in report.notificaciones],
                 "cannot_check": [describe(f) for f in report.cannot_check],
@@ -836,6 +914,14 @@ def check_command(file: Path, key: str | None, as_json: bool) -> None:
     facts = report.facts
     if facts is not None:
         click.echo(f"Documento {facts.document_id} (tipo {facts.document_type}) — {file.name}")
+    if registry is not None:
+        company = registry.company
+        click.echo(f"Registro: datos locales de {company.label} (no el registro de la DIAN).")
+        if facts is not None and facts.components.supplier_id != company.nit:
+            click.echo(
+                f"Atención: el emisor del documento es {facts.components.supplier_id}, no "
+                f"{company.nit}; las reglas del registro quedan sin verificar."
+            )
     for finding in [*report.rechazos, *report.notificaciones]:
         _print_finding(describe(finding))
     if report.ok:
@@ -890,21 +976,17 @@ def dian_explain(file: Path, as_json: bool) -> None:
     verdicts = {"accepted": "ACEPTADO", "rejected": "RECHAZADO", "no_verdict": "SIN VEREDICTO"}
     click.echo(f"Respuesta de {answer.operation}: {verdicts[answer.verdict]}")
     click.echo(answer.message)
-    for rule in answer.rules:
-        click.echo(f"  [{rule.kind or '—'}] {rule.code or 'sin código'}: {rule.dian_text}")
-        if rule.explanation:
-            click.echo(f"      Qué revisa: {rule.explanation}")
-        if rule.xpath:
-            click.echo(f"      Dónde: {rule.xpath}")
-        if rule.fix:
-            click.echo(f"      Cómo corregir: {rule.fix}")
+    _print_rules(answer.rules)
     for line in answer.attachments:
         click.echo(f"Adjunto: {line}")
     sys.exit(answer.exit_code)
 
 
 # The store and queue commands live in their own module and register themselves on ``main``.
-from fe_tui import cli_queue as _cli_queue  # noqa: E402, F401
+# Command groups in their own modules register themselves on ``main`` when imported.
+from fe_tui import cli_company as _cli_company  # noqa: E402, F401, I001
+from fe_tui import cli_habilitacion as _cli_habilitacion  # noqa: E402, F401, I001
+from fe_tui import cli_queue as _cli_queue  # noqa: E402, F401, I001
 
 if __name__ == "__main__":  # pragma: no cover
     # ``python -m fe_tui.cli``: run the importable module's group, on which the other

@@ -200,6 +200,7 @@ def _run(
     *,
     reconcile: bool,
     concurrency: int | None = None,
+    force: bool = False,
 ) -> None:
     from fe_tui.services.sessions import open_company_session
 
@@ -211,14 +212,18 @@ def _run(
         async with open_company_session(q.store, q.settings, q.company, cert) as session:
             if reconcile:
                 return await q.reconcile(session, cert)
-            return await q.run(session, cert, concurrency=concurrency, progress=progress)
+            return await q.run(
+                session, cert, concurrency=concurrency, progress=progress, force=force
+            )
 
     try:
         summary = asyncio.run(go())
     finally:
         progress.close()
+    from fe_tui.services.invoice_queue import ATTENTION
+
     counts = summary.counts
-    problems = sum(counts.get(s, 0) for s in ("rejected", "retryable", "needs_reconcile"))
+    problems = sum(counts.get(s, 0) for s in ATTENTION)
     if as_json:
         _emit_json(
             {
@@ -236,9 +241,9 @@ def _run(
             f"Procesados {summary.processed} en {summary.elapsed:.1f} s. {shown or 'Cola vacía.'}"
         )
         if problems:
-            click.echo(
-                "Hay documentos que requieren atención: `fe-tui queue list --state rejected`."
-            )
+            states = [s for s in ATTENTION if counts.get(s)]
+            hints = " ".join(f"`fe-tui queue list --state {s}`" for s in states)
+            click.echo(f"Hay documentos que requieren atención: {hints}.")
     sys.exit(EXIT_OK if problems == 0 else EXIT_CHECK_FAILED)
 
 
@@ -250,14 +255,38 @@ def _run(
     default=None,
     help="Envíos simultáneos (por defecto FE_TUI_CONCURRENCY, o 4).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Enviar sin la revisión local (también los documentos retenidos por ella); queda "
+    "registrado en la historia de cada documento. Solo si está seguro de que la DIAN lo "
+    "aceptará.",
+)
 @password_option
 @json_option
 @handle_errors
 def queue_run(
-    company_nit: str | None, concurrency: int | None, password_env: str, as_json: bool
+    company_nit: str | None,
+    concurrency: int | None,
+    force: bool,
+    password_env: str,
+    as_json: bool,
 ) -> None:
-    """Firma y envía todo lo pendiente hasta que no quede nada por hacer."""
-    _run(company_nit, password_env, as_json, reconcile=False, concurrency=concurrency)
+    """Firma, revisa y envía todo lo pendiente hasta que no quede nada por hacer.
+
+    Antes de enviar, cada documento firmado pasa la revisión local (las reglas de la
+    DIAN que se pueden verificar aquí, con los datos de la empresa): uno con algún
+    Rechazo no se envía y queda «retenida (revisión local)» con cada regla explicada
+    (`fe-tui queue show NÚMERO`). Las Notificaciones no detienen el envío.
+    """
+    _run(
+        company_nit,
+        password_env,
+        as_json,
+        reconcile=False,
+        concurrency=concurrency,
+        force=force,
+    )
 
 
 @queue.command("reconcile")
@@ -317,6 +346,50 @@ def queue_show(number: str, company_nit: str | None, as_json: bool) -> None:
     for ev in data["history"]:
         detail = ev.get("message") or ""
         click.echo(f"  {ev['t']}  {ev['e']:<9} {ev.get('state', ''):<22} {detail}")
+        for rule in ev.get("rules") or []:
+            if not isinstance(rule, dict) or "explanation" not in rule:
+                continue  # DIAN's own rules are in the message; these are the preflight's
+            click.echo(f"      {rule.get('text') or rule.get('code')}")
+            if rule.get("detail"):
+                click.echo(f"          En el documento: {rule['detail']}")
+            if rule.get("explanation"):
+                click.echo(f"          Qué revisa: {rule['explanation']}")
+            if rule.get("fix"):
+                click.echo(f"          Cómo corregir: {rule['fix']}")
+
+
+@queue.command("promote")
+@click.argument("drafts", metavar="BORRADOR...", nargs=-1)
+@click.option("--all", "promote_all", is_flag=True, help="Numerar todos los borradores.")
+@company_option
+@json_option
+@handle_errors
+def queue_promote(
+    drafts: tuple[str, ...], promote_all: bool, company_nit: str | None, as_json: bool
+) -> None:
+    """Numera borradores: cada uno recibe el siguiente consecutivo y queda listo para enviar.
+
+    BORRADOR es el identificador que mostró `queue add --draft` (BORRADOR-…; vea
+    `fe-tui queue list --state draft`). El número lo asigna la resolución vigente en
+    el momento de numerar; el borrador queda anulado con la referencia a su número,
+    en el mismo registro (nunca dos números para una venta). `fe-tui queue run` lo envía.
+    """
+    q = _queue(company_nit)
+    if promote_all:
+        drafts = drafts + tuple(r.doc_id for r in q.list("draft") if r.doc_id not in drafts)
+    if not drafts:
+        raise InputError(
+            "Indique los borradores que numerar (BORRADOR…) o --all "
+            "(`fe-tui queue list --state draft` los muestra)."
+        )
+    promoted = []
+    for draft in drafts:
+        rec = q.promote(draft)
+        promoted.append({"draft": draft, **rec.to_dict()})
+        if not as_json:
+            click.echo(f"{draft} → {rec.doc_id} (lista para enviar)")
+    if as_json:
+        _emit_json({"ok": True, "promoted": promoted})
 
 
 @queue.command("retry")
@@ -325,7 +398,8 @@ def queue_show(number: str, company_nit: str | None, as_json: bool) -> None:
 @json_option
 @handle_errors
 def queue_retry(number: str, company_nit: str | None, as_json: bool) -> None:
-    """Vuelve a poner en marcha un documento (rechazado, por reintentar o por conciliar)."""
+    """Vuelve a poner en marcha un documento (rechazado, retenido, por reintentar o por
+    conciliar)."""
     rec = _queue(company_nit).retry(number)
     if as_json:
         _emit_json({"ok": True, **rec.to_dict()})

@@ -28,7 +28,23 @@ Tree::
     │   ├── CertificateNotYetValidError
     │   └── WrongCompanyCertificateError
     ├── SigningError               the document cannot be signed as it is
-    └── PackagingError             zip / file-name problems (limits, counters)
+    ├── PackagingError             zip / file-name problems (limits)
+    ├── SoapError                  a SOAP message of DIAN's web service is not acceptable
+    │   ├── AnswerError            DIAN's answer cannot be understood     (exit NO_VERDICT)
+    │   ├── EnvelopeError          not a SOAP 1.2 envelope of a known DIAN operation
+    │   └── SecurityFault          a WS-Security header DIAN would refuse (a:InvalidSecurity)
+    └── StorageError               fe-tui's data folder cannot be read or written (exit STORAGE)
+        ├── StoreError             store.json: damaged, newer schema, permissions, lock
+        ├── JournalError           the send journal (store.journal)
+        └── CounterError           the file-name counters (store.counters)
+
+Defined beside their code, in the same tree: ``QueueError`` (services.invoice_queue) and
+``NumberingError`` (services.numbering) are InputErrors; ``LedgerError`` (store.ledger) is
+a FeError for now and belongs under StorageError.
+
+The classes are also importable from where they were first defined
+(``fe_tui.dian.messages.AnswerError``, ``fe_tui.dian.soap.SecurityFault`` and
+``EnvelopeError``, ``fe_tui.store.db.StoreError``), so callers keep working.
 """
 
 from __future__ import annotations
@@ -131,3 +147,45 @@ class SigningError(FeError):
 
 class PackagingError(FeError):
     """A DIAN file name or zip could not be produced or read within limits."""
+
+
+class SoapError(FeError):
+    """A SOAP message of DIAN's web service (request or answer) is not acceptable."""
+
+
+class AnswerError(SoapError):
+    """DIAN's answer could not be understood (not SOAP, truncated, over a limit…).
+
+    Nothing can be concluded from such an answer, so its exit code is "no verdict".
+    """
+
+    exit_code = exit_codes.NO_VERDICT
+
+
+class EnvelopeError(SoapError):
+    """Not a SOAP 1.2 envelope of a known DIAN operation."""
+
+
+class SecurityFault(SoapError):
+    """A WS-Security header that DIAN would refuse (``a:InvalidSecurity``)."""
+
+
+class StorageError(FeError):
+    """fe-tui's own data folder cannot be read or written (damaged file, permissions, disk).
+
+    Not the user's input: its own exit code (:data:`fe_tui.exit_codes.STORAGE`).
+    """
+
+    exit_code = exit_codes.STORAGE
+
+
+class StoreError(StorageError):
+    """The store cannot be read or written (damaged file, permissions, newer schema)."""
+
+
+class JournalError(StorageError):
+    """The send journal cannot be read or written."""
+
+
+class CounterError(StorageError):
+    """The file-name counters cannot be read or written (or the counter file is damaged)."""

@@ -15,6 +15,9 @@ code  name                meaning
                           SOAP error, unreadable answer, still in process): ask
                           ``fe-tui dian status`` before sending again
 70    ``INTERNAL``        unexpected failure inside fe-tui (a bug; ``EX_SOFTWARE``)
+74    ``STORAGE``         fe-tui cannot read or write its own data folder (damaged file,
+                          permissions, disk full, newer schema); not the user's input
+                          (``EX_IOERR``)
 130   ``INTERRUPTED``     interrupted with Ctrl-C
 ====  ==================  ==========================================================
 
@@ -30,6 +33,7 @@ CHECK_FAILED: Final = 1
 USAGE: Final = 2
 NO_VERDICT: Final = 3
 INTERNAL: Final = 70
+STORAGE: Final = 74
 INTERRUPTED: Final = 130
 
 #: Short Spanish meaning of each code (``--help`` epilog, documentation tests).
@@ -39,5 +43,6 @@ MEANINGS: Final[dict[int, str]] = {
     USAGE: "error de uso o de entrada (nada se envió)",
     NO_VERDICT: "sin veredicto de la DIAN (consulte su estado antes de reenviar)",
     INTERNAL: "error interno inesperado de fe-tui",
+    STORAGE: "no se pudo leer o escribir la carpeta de datos de fe-tui",
     INTERRUPTED: "interrumpido (Ctrl-C)",
 }

@@ -104,6 +104,9 @@ REGISTRY_FREE: list[tuple[str, str, Tamper]] = [
     ("FAX02", "factura", add(LINE1 + "cac:TaxTotal/cbc:TaxAmount")),
     ("FAX05", "factura", add(LINE1 + "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount")),
     ("FAV01", "factura", set_text("cac:InvoiceLine[2]/cbc:ID", "3")),
+    ("FAV02", "factura", add(LINE1 + "cac:Price/cbc:PriceAmount", "10.00")),
+    ("FAV02", "factura", add("cac:InvoiceLine[2]/cbc:InvoicedQuantity", "1")),
+    ("CAV02", "nota-credito", add("cac:CreditNoteLine/cac:Price/cbc:PriceAmount", "10.00")),
     ("FAD16", "factura", set_text("cbc:LineCountNumeric", "7")),
     ("FAZ02", "factura", set_text(LINE1 + "cac:Item/cbc:Description", " ")),
     ("VLR01", "factura", set_text(LMT + "AllowanceTotalAmount", "-1.00")),
@@ -119,6 +122,14 @@ REGISTRY_FREE: list[tuple[str, str, Tamper]] = [
     ("IA04", "factura", lambda r: (remove("cac:PaymentMeans/cbc:PaymentDueDate")(r), remove("cbc:DueDate")(r))),
     ("CBF03a", "nota-credito", credit_note_annulment_without_reference),
     ("CBG02", "nota-credito", remove("cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID")),
+    ("DBG02", "nota-debito", remove("cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID")),
+    ("FAJ34", "factura", set_text(SUPPLIER + "cac:PartyTaxScheme/cac:RegistrationAddress/cac:Country/cbc:IdentificationCode", "XX")),
+    ("FAK12", "factura", set_text(CUSTOMER + "cac:PhysicalLocation/cac:Address/cbc:CountrySubentityCode", "00")),
+    ("FAK14", "factura", set_text(CUSTOMER + "cac:PhysicalLocation/cac:Address/cac:Country/cbc:IdentificationCode", "XX")),
+    ("FAK26", "factura", set_text(CUSTOMER + "cac:PartyTaxScheme/cbc:TaxLevelCode", "O-99")),
+    ("FAK28", "factura", set_text(CUSTOMER + "cac:PartyTaxScheme/cac:RegistrationAddress/cbc:ID", "00000")),
+    ("FAK31", "factura", set_text(CUSTOMER + "cac:PartyTaxScheme/cac:RegistrationAddress/cbc:CountrySubentityCode", "00")),
+    ("FAK34", "factura", set_text(CUSTOMER + "cac:PartyTaxScheme/cac:RegistrationAddress/cac:Country/cbc:IdentificationCode", "XX")),
     ("FAD01", "factura", set_text("cbc:UBLVersionID", "UBL 2.0")),
     ("FAD07", "factura", lambda r: one(r, "cbc:UUID").set("schemeID", "1")),
     ("FAD08", "factura", lambda r: one(r, "cbc:UUID").set("schemeName", "CUFE-SHA256")),
@@ -192,11 +203,21 @@ def test_registry_protocol_is_satisfied_by_the_simulator_config_and_a_local_copy
     assert [r.authoritative for r in registries] == [True, False]
 
 
+CONTROL = EXT + "sts:InvoiceControl/"
 REGISTRY: list[tuple[str, Tamper]] = [
     ("FAJ24", set_text(SUPPLIER + "cac:PartyTaxScheme/cbc:CompanyID", "900373076")),
     ("FAB27b", set_text("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/sts:DianExtensions/sts:SoftwareSecurityCode", "0" * 96)),
     ("FAB05b", set_text("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/sts:DianExtensions/sts:InvoiceControl/sts:InvoiceAuthorization", "1")),
     ("FAJ71", set_text(CUSTOMER + "cac:Contact/cbc:ElectronicMail", "otro@example.com")),
+    ("FAD04", set_text("cbc:ProfileExecutionID", "1")),
+    ("FAB24b", set_text(EXT + "sts:SoftwareProvider/sts:SoftwareID", "11111111-2222-4333-8444-555555555555")),
+    ("FAB19b", set_text(EXT + "sts:SoftwareProvider/sts:ProviderID", "900000001")),
+    ("FAB10b", set_text(CONTROL + "sts:AuthorizedInvoices/sts:Prefix", "OTRO")),
+    ("FAB11b", set_text(CONTROL + "sts:AuthorizedInvoices/sts:From", "2")),
+    ("FAB12b", set_text(CONTROL + "sts:AuthorizedInvoices/sts:To", "5")),
+    ("FAB07b", set_text(CONTROL + "sts:AuthorizationPeriod/cbc:StartDate", "2001-01-01")),
+    ("FAB08b", set_text(CONTROL + "sts:AuthorizationPeriod/cbc:EndDate", "2001-01-02")),
+    ("FAD05d", set_text("cbc:ID", "SETP1")),
 ]  # fmt: skip
 
 
@@ -217,11 +238,31 @@ def test_registry_rules_fail_pass_and_cannot_check(
     assert Status.FAILED in statuses(preflight(tampered(xml, tamper), demo_config()), code)
 
 
+#: Codes with a failing case elsewhere in this file (unreadable input, FAJ21, the key).
+COVERED_ELSEWHERE = {"ZB01", "FAJ21", "FAD06"}
+
+
+def test_every_rule_the_checks_emit_has_a_failing_case(signed: dict[str, bytes]) -> None:
+    """Issue 13: every rule check has a failing and a passing document. A note's code is
+    covered by its invoice twin's case (CAU02 by FAU02) when the check is the same code."""
+    emitted = {
+        f.code for xml in signed.values() for f in preflight(xml, demo_config()).findings
+    }
+    cases = {c for c, _, _ in REGISTRY_FREE} | {c for c, _ in REGISTRY} | COVERED_ELSEWHERE
+    missing = sorted(c for c in emitted if c not in cases and "F" + c[1:] not in cases)
+    assert not missing, f"rule checks without a failing document: {missing}"
+
+
 def test_unknown_issuer_is_faj21_for_dian_and_cannot_check_for_a_local_copy(
     signed: dict[str, bytes],
 ) -> None:
     xml = signed["factura"]
-    assert statuses(preflight(xml, LocalCopy()), "FAJ21") == {Status.PASSED}
+    known = preflight(xml, LocalCopy())
+    # Known locally: its data is checked (DV, PIN, range), habilitación only DIAN confirms.
+    assert statuses(known, "FAJ21") == {Status.CANNOT_CHECK}
+    assert statuses(known, "FAJ24") == {Status.PASSED}
+    assert statuses(known, "FAB27b") == {Status.PASSED}
+    assert statuses(known, "FAD05d") == {Status.PASSED}
     unknown = preflight(xml, LocalCopy(known=False))
     assert statuses(unknown, "FAJ21") == {Status.CANNOT_CHECK}
     assert unknown.ok  # not "unregistered": the local data just does not know it
@@ -294,6 +335,7 @@ MUTATIONS = [
     ("FAU14", LMT + "PayableAmount"),
     ("FAS02", "cac:TaxTotal/cbc:TaxAmount"),
     ("FAX02", LINE1 + "cac:TaxTotal/cbc:TaxAmount"),
+    ("FAV02", LINE1 + "cac:Price/cbc:PriceAmount"),
 ]
 
 
@@ -367,6 +409,41 @@ def _prepaid_subtracted(root: etree._Element) -> None:
     payable.text = str(Decimal(payable.text or "0") - Decimal("18060.00"))
 
 
+def _base_quantity_is_the_quantity(root: etree._Element) -> None:
+    """Some software writes BaseQuantity = InvoicedQuantity with PriceAmount per unit."""
+    line = one(root, "cac:InvoiceLine")
+    one(line, "cac:Price/cbc:BaseQuantity").text = one(line, "cbc:InvoicedQuantity").text
+
+
+def _price_for_the_base_quantity(root: etree._Element) -> None:
+    """Others write PriceAmount for BaseQuantity units (price per pack of 10)."""
+    line = one(root, "cac:InvoiceLine")
+    price = one(line, "cac:Price/cbc:PriceAmount")
+    price.text = str(Decimal(price.text or "0") * 10)
+    one(line, "cac:Price/cbc:BaseQuantity").text = "10.00"
+
+
+def _line_discount(root: etree._Element) -> None:
+    """A line discount of 1.00: LineExtensionAmount = quantity × price − 1.00."""
+    line = one(root, "cac:InvoiceLine")
+    discount = etree.fromstring(
+        f'<cac:AllowanceCharge xmlns:cac="{ns.CAC}" xmlns:cbc="{ns.CBC}"><cbc:ID>1</cbc:ID>'
+        "<cbc:ChargeIndicator>false</cbc:ChargeIndicator>"
+        "<cbc:AllowanceChargeReason>Descuento</cbc:AllowanceChargeReason>"
+        '<cbc:Amount currencyID="COP">1.00</cbc:Amount>'
+        '<cbc:BaseAmount currencyID="COP">250000.00</cbc:BaseAmount></cac:AllowanceCharge>'
+    )
+    one(line, "cac:TaxTotal").addprevious(discount)
+    add("cbc:LineExtensionAmount", "-1.00")(line)
+
+
+def _free_of_charge_line(root: etree._Element) -> None:
+    """A commercial sample: the price is a reference value, not what the line is worth."""
+    line = one(root, "cac:InvoiceLine")
+    one(line, "cbc:FreeOfChargeIndicator").text = "true"
+    add("cac:Price/cbc:PriceAmount", "999.00")(line)
+
+
 def _qr_text_block(root: etree._Element) -> None:
     uuid = one(root, "cbc:UUID").text
     one(root, EXT + "sts:QRCode").text = (
@@ -385,9 +462,16 @@ def _qr_text_block(root: etree._Element) -> None:
         add(LINE1 + "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount", "0.01"),  # rounding slack
         add(LMT + "LineExtensionAmount", "-0.01"),
         remove(CUSTOMER + "cac:PhysicalLocation"),
+        _base_quantity_is_the_quantity,
+        _price_for_the_base_quantity,
+        _line_discount,
+        _free_of_charge_line,
+        add(LINE1 + "cbc:LineExtensionAmount", "0.01"),  # line rounding slack (FAV02)
     ],
     ids=["foreign-buyer", "prepaid-subtracted", "qr-text-block", "spaced-responsibilities",
-         "line-tax-rounding", "total-rounding", "buyer-without-physical-location"],
+         "line-tax-rounding", "total-rounding", "buyer-without-physical-location",
+         "base-quantity-is-quantity", "price-per-base-quantity", "line-discount",
+         "free-of-charge-line", "line-value-rounding"],
 )  # fmt: skip
 def test_shapes_other_software_writes_get_no_rechazo_from_the_local_rules(
     signed: dict[str, bytes], shape: Tamper

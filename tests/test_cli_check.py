@@ -173,3 +173,56 @@ def test_explain_unreadable_is_exit_2(tmp_path: Path, signed_file: Path) -> None
     assert run("dian", "explain", str(junk))[0] == 2
     code, out = run("dian", "explain", str(signed_file))
     assert code == 2 and "no un sobre SOAP" in out
+
+
+def test_send_printer_explains_each_rule_as_dian_explain_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A code explainable through the catalogue (its invoice twin, its family) was printed
+    "sin ficha" by `dian send`'s printer while `dian explain` explained it (issue 13)."""
+    from fe_tui.cli import _print_outcome
+    from fe_tui.dian.outcomes import classify
+
+    errors = [
+        messages.RuleMessage.parse(f"Regla: {code}, Rechazo: {text}")
+        for code, text in [
+            ("CAJ24", "El DV del NIT del emisor no es correcto."),  # the twin of FAJ24
+            ("FAZ99", "Algo del artículo de la línea."),  # only its family is known
+            ("FAD06", "Valor del CUFE no está calculado correctamente."),  # an entry
+            ("QQ7", "Texto de una regla que nadie conoce."),  # nothing at all
+        ]
+    ]
+    response = messages.DianResponse(
+        is_valid=False,
+        status_code="99",
+        status_description="Validación contiene errores en campos mandatorios.",
+        errors=errors,
+        xml_document_key="ab" * 48,
+    )
+    envelope = _envelope("SendBillSync", messages.render_dian_response("SendBillSync", response))
+    saved = tmp_path / "respuesta.xml"
+    saved.write_bytes(envelope)
+    code, explained = run("dian", "explain", str(saved))
+    assert code == 1, explained
+
+    _print_outcome(classify("SendBillSync", messages.parse_dian_response(envelope, "SendBillSync")))
+    printed = capsys.readouterr().out
+
+    def blocks(text: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        current = None
+        for line in text.splitlines():
+            if line.startswith("  [") and "]" in line:
+                current = line.split("]", 1)[1].split(":", 1)[0].strip()
+                out[current] = []
+            elif line.startswith("      ") and current is not None:
+                out[current].append(line.strip())
+        return out
+
+    sent, saved_blocks = blocks(printed), blocks(explained)
+    assert sent == saved_blocks
+    assert any("Variante de FAJ24" in line for line in sent["CAJ24"]), sent["CAJ24"]
+    assert any("Regla aún no catalogada" in line for line in sent["FAZ99"]), sent["FAZ99"]
+    for code in ("CAJ24", "FAZ99", "FAD06"):
+        assert not any("sin ficha" in line for line in sent[code]), (code, sent[code])
+    assert any("sin ficha" in line for line in sent["QQ7"]), sent["QQ7"]

@@ -127,6 +127,7 @@ def test_exit_codes_are_distinct_and_documented() -> None:
         exit_codes.USAGE,
         exit_codes.NO_VERDICT,
         exit_codes.INTERNAL,
+        exit_codes.STORAGE,
         exit_codes.INTERRUPTED,
     ]
     assert len(set(values)) == len(values)

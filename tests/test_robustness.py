@@ -13,11 +13,13 @@ import contextlib
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
+from fe_tui import exit_codes, xmlsafe
 from fe_tui.crypto.certificates import LoadedCertificate, load_pkcs12
 from fe_tui.crypto.verify import verify_document
 from fe_tui.dian import messages, soap
-from fe_tui.errors import FeError
+from fe_tui.errors import FeError, InputError
 from fe_tui.services import documents
 from fe_tui.simulator import create_app, demo_config
 from fe_tui.ubl import packaging
@@ -87,18 +89,58 @@ def _post_to_fresh_simulator(body: bytes) -> httpx.Response:
     return asyncio.run(post())
 
 
+_DS = "http://www.w3.org/2000/09/xmldsig#"
+_XADES = "http://uri.etsi.org/01903/v1.3.2#"
+
+
+def _c14n(node: etree._Element | etree._ElementTree) -> bytes:
+    return etree.tostring(node, method="c14n", with_comments=False)
+
+
+def _signed_parts(data: bytes) -> tuple[bytes, bytes | None, bytes | None] | None:
+    """What the signature's digests cover, canonicalised: the document without its
+    ``ds:Signature`` (the enveloped reference), the KeyInfo and the SignedProperties.
+    None when the bytes do not parse."""
+    try:
+        root = xmlsafe.parse_bytes(data, what="el documento")
+    except FeError:
+        return None
+    key_info = root.find(f".//{{{_DS}}}Signature/{{{_DS}}}KeyInfo")
+    props = root.find(f".//{{{_DS}}}Signature//{{{_XADES}}}SignedProperties")
+    parts = (
+        _c14n(key_info) if key_info is not None else None,
+        _c14n(props) if props is not None else None,
+    )
+    for sig in root.findall(f".//{{{_DS}}}Signature"):
+        parent = sig.getparent()
+        if parent is not None:
+            parent.remove(sig)
+    return (_c14n(root.getroottree()), *parts)
+
+
 @FUZZ
 @given(data=st.data())
 def test_verifier_on_mutated_signed_documents(
     signing_cert: LoadedCertificate, data: st.DataObject
 ) -> None:
+    """A mutation that changes what the signature covers is reported invalid; one that
+    leaves the canonical document untouched still verifies."""
     doc = _signed_invoice(signing_cert)
     mutated = _apply(doc, data.draw(_edits(len(doc))))
     try:
         report = verify_document(mutated)
-    except FeError:
+    except FeError as exc:
+        assert isinstance(exc, InputError) and exc.exit_code == exit_codes.USAGE, exc
+        assert exc.message
         return
-    assert isinstance(report.valid, bool)
+    original = _signed_parts(doc)
+    after = _signed_parts(mutated)
+    assert after is not None  # the verifier read it, so it parses
+    if after != original:
+        assert not report.valid, "a change to the signed content verified"
+    whole = xmlsafe.parse_bytes(mutated, what="el documento").getroottree()
+    if _c14n(whole) == _c14n(xmlsafe.parse_bytes(doc, what="el documento").getroottree()):
+        assert report.valid, report.diagnosis
 
 
 def _answer() -> bytes:
@@ -138,6 +180,8 @@ def test_simulator_answers_mutated_requests_without_crashing(
     # a DIAN-shaped answer or fault, never the server's own crash page
     assert response.status_code in (200, 400, 500)
     assert b"Envelope" in response.content
+    # a fault about the request, never the double's own defect (a:InternalServiceFault)
+    assert b"InternalServiceFault" not in response.content, response.text[:500]
 
 
 @FUZZ
@@ -150,19 +194,31 @@ def test_pkcs12_loader_on_mutated_files(data: st.DataObject) -> None:
         load_pkcs12(mutated, certs.DEFAULT_PASSWORD)
 
 
+def _verifies(data: bytes) -> bool:
+    try:
+        return verify_document(data).valid
+    except FeError:
+        return False
+
+
 @FUZZ
 @given(data=st.data())
 def test_simulator_document_pipeline_on_mutated_documents(
     signing_cert: LoadedCertificate, data: st.DataObject
 ) -> None:
-    """A valid envelope carrying a damaged document: a DIAN answer, never a crash."""
+    """A valid envelope carrying a damaged document: a DIAN answer, never a crash, and a
+    document whose signature no longer verifies is never accepted."""
     doc = _signed_invoice(signing_cert)
     mutated = _apply(doc, data.draw(_edits(len(doc))))
     response = _post_to_fresh_simulator(_send_bill_sync_envelope(mutated))
     assert response.status_code == 200, response.text[:300]
     answer = messages.parse_dian_response(response.content, "SendBillSync")
-    if mutated != doc:
-        assert answer.status_code in ("00", "99", "89")
+    assert answer.status_code in ("00", "99", "89")
+    if not _verifies(mutated):
+        assert not answer.is_valid and answer.status_code != "00", answer.errors
+        assert answer.errors, "a rejection names its rules"
+    if answer.is_valid:
+        assert _signed_parts(mutated) == _signed_parts(doc)
 
 
 @FUZZ
@@ -180,19 +236,35 @@ def test_request_loader_on_mutated_json(data: st.DataObject) -> None:
     documents.build(request)  # what the loader accepts builds schema-valid (SchemaError otherwise)
 
 
+TECHNICAL_KEY = "fc8eac422eba16e22ffd8c6f94b3f40a6e38162c"  # examples/factura.json
+
+
 @FUZZ
 @given(data=st.data())
 def test_cufe_reader_on_mutated_documents(
     signing_cert: LoadedCertificate, data: st.DataObject
 ) -> None:
-    from fe_tui import xmlsafe
+    """A changed CUFE component is reported as a mismatch with a culprit; unchanged
+    components with the declared CUFE intact still match."""
     from fe_tui.ubl.reader import diagnose_uuid, read_facts
 
     doc = _signed_invoice(signing_cert)
+    original = read_facts(xmlsafe.parse_bytes(doc))
+    assert diagnose_uuid(original, TECHNICAL_KEY).matches
     mutated = _apply(doc, data.draw(_edits(len(doc))))
-    with contextlib.suppress(FeError):
+    try:
         facts = read_facts(xmlsafe.parse_bytes(mutated))
-        assert isinstance(diagnose_uuid(facts, "clave").matches, bool)
+    except FeError as exc:
+        assert isinstance(exc, InputError) and exc.exit_code == exit_codes.USAGE, exc
+        return
+    result = diagnose_uuid(facts, TECHNICAL_KEY)
+    same_uuid = facts.uuid.lower() == original.uuid.lower()
+    same_text = facts.components.composition() == original.components.composition()
+    if same_uuid and not same_text:
+        assert not result.matches, "a changed CUFE component went unnoticed"
+        assert result.culprit, result.explanation
+    if same_uuid and same_text:
+        assert result.matches
 
 
 @FUZZ

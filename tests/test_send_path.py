@@ -597,6 +597,131 @@ def test_cli_retry_after_connection_failure_reuses_the_zip(
     assert FileCounters(data).peek("900373076", YEAR, "fv") == 1
 
 
+def test_cli_no_verdict_hint_is_the_full_runnable_status_command(
+    sim_server: tuple[Simulator, str],
+    p12_file: Path,
+    signing_cert: LoadedCertificate,
+    tmp_path: Path,
+) -> None:
+    """Issue 14 item 7: the hint printed a literal ``CUFE``; now it is the whole command,
+    with this run's data folder, environment, URL, certificate and password variable."""
+    import shlex
+
+    from fe_tui.simulator.config import Faults
+
+    app, url = sim_server
+    doc, key = signed_file(tmp_path, signing_cert, 990003005)
+    data = tmp_path / "mis datos"  # a space: the command must be quoted to be copyable
+    app.faults = Faults(accept_then_drop=True, hang_seconds=3, count=1)
+    try:
+        r = fe_tui(
+            "--data-dir", str(data), "dian", "send", str(doc),
+            "--env", "simulator", "--url", url, "--cert", str(p12_file),
+            "--password-env", "CLAVE_P12", "--timeout", "1",
+            CLAVE_P12=certs.DEFAULT_PASSWORD,
+        )  # fmt: skip
+    finally:
+        app.faults = Faults()
+    assert r.exit_code == 3, r.output
+    assert "status CUFE" not in r.output
+    lines = [line.strip() for line in r.output.splitlines()]
+    command = next(line for line in lines if line.startswith("fe-tui "))
+    words = shlex.split(command)
+    assert words[:5] == ["fe-tui", "--data-dir", str(data), "dian", "status"]
+    assert words[5] == key and len(key) == 96
+    for option, value in [
+        ("--env", "simulator"),
+        ("--url", url),
+        ("--cert", str(p12_file)),
+        ("--password-env", "CLAVE_P12"),
+    ]:
+        assert words[words.index(option) + 1] == value, command
+    # Run as printed: DIAN (the simulator) kept the document, so the status says accepted.
+    asked = fe_tui(*words[1:], CLAVE_P12=certs.DEFAULT_PASSWORD)
+    assert asked.exit_code == 0, asked.output
+    # With a verdict there is nothing to ask: --json says so.
+    again = fe_tui(*words[1:], "--json", CLAVE_P12=certs.DEFAULT_PASSWORD)
+    assert json.loads(again.output)["status_command"] is None  # a verdict: nothing to ask
+
+
+def test_service_hints_are_completed_into_the_full_status_command() -> None:
+    """The services' warnings and notes (a re-dated resend, Regla 90 with another CUFE) name
+    ``fe-tui dian status KEY``; the CLI prints them with this run's options."""
+    from fe_tui.cli import DianCall
+
+    url = "http://127.0.0.1:8089/WcfDianCustomerServices.svc"
+    opts = DianCall("simulator", url, Path("/c/empresa.p12"), "FE_TUI_CERT_PASSWORD", None, False)
+    key = "ab" * 48
+    note = f"no lo renumere. Consulte: {dian_ops.status_command(key)}"
+    assert opts.runnable(note) == (
+        f"no lo renumere. Consulte: fe-tui dian status {key} --env simulator --url {url} "
+        "--cert /c/empresa.p12"
+    )
+    assert opts.runnable("sin clave") == "sin clave"
+
+
+def _modes_under(root: Path) -> list[str]:
+    """Every file not 0600 and every folder not 0700 below ``root`` (``root`` excluded)."""
+    wrong = []
+    for path in sorted(root.rglob("*")):
+        mode = path.stat().st_mode & 0o777
+        expected = 0o700 if path.is_dir() else 0o600
+        if mode != expected:
+            wrong.append(f"{oct(mode)} {path.relative_to(root)}")
+    return wrong
+
+
+def test_everything_fe_tui_creates_is_private_under_umask_000(
+    sim_server: tuple[Simulator, str],
+    p12_file: Path,
+    signing_cert: LoadedCertificate,
+    tmp_path: Path,
+) -> None:
+    """Issue 14 item 6: data folder (and the parents it creates), store, ledger, send journal,
+    file counters, locks, outputs and the simulator's state: 0600 files, 0700 folders,
+    whatever the umask."""
+    from fe_tui.services.demo import DEMO_CERT_PASSWORD
+    from fe_tui.simulator.state import State
+    from tests.conftest import EXAMPLES
+
+    _, url = sim_server
+    doc, _ = signed_file(tmp_path, signing_cert, 990003006)
+    made = tmp_path / "creado"
+    made.mkdir(mode=0o700)
+    data = made / "a" / "b" / "datos"  # parents fe-tui has to create
+    state = made / "c" / "estado"
+    previous = os.umask(0)
+    try:
+        assert fe_tui("--data-dir", str(data), "demo", "--no-ui").exit_code == 0
+        r = fe_tui("--data-dir", str(data), "queue", "add", str(EXAMPLES / "factura.json"))
+        assert r.exit_code == 0, r.output
+        r = fe_tui("--data-dir", str(data), "queue", "run", FE_TUI_CERT_PASSWORD=DEMO_CERT_PASSWORD)
+        assert r.exit_code == 0, r.output
+        r = fe_tui(
+            "dian", "send", str(doc), "--env", "simulator", "--url", url, "--cert", str(p12_file),
+            FE_TUI_DATA_DIR=str(data), FE_TUI_STATE_DIR=str(state),
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+        out = made / "salida"
+        out.mkdir(mode=0o700)
+        os.chmod(out, 0o700)
+        unsigned = out / "f.xml"
+        r = fe_tui("build", str(EXAMPLES / "factura.json"), "--now", "-o", str(unsigned))
+        assert r.exit_code == 0, r.output
+        r = fe_tui("sign", str(unsigned), "--cert", str(p12_file), "-o", str(out / "g.xml"))
+        assert r.exit_code == 0, r.output
+        simulated = State(made / "d" / "e" / "simulador")
+        simulated.count_send("a" * 96)
+        simulated.persist()
+    finally:
+        os.umask(previous)
+    assert (data / "store.json").exists() and (data / "journal").is_dir()
+    assert list(data.glob("companies/*/ledger/events-*.jsonl"))
+    assert (state / "journal").is_dir() and (state / "file-counters.json").exists()
+    assert (state / ".file-counters.lock").exists()
+    assert _modes_under(made) == []
+
+
 # -- raw answers in the journal (issue 10) ---------------------------------------------------------
 async def test_raw_answers_are_journaled_and_classify_again(
     session: DianSession, wire: Wire, signing_cert: LoadedCertificate

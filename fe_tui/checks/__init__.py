@@ -12,8 +12,9 @@ issuer the local registry does not know is not "unregistered").
 - :mod:`.document`: XSD, signature, dates, environment and the registry-dependent
   rules (FAJ21/FAJ24, software FAB24b/FAB19b/FAB27b, numbering FAB05b…FAD05d,
   CUFE/CUDE FAD06, buyer e-mail FAJ71, note reference CBG02).
-- :mod:`.local`: the rules that need no registry (totals, taxes, lines, code lists
-  against the shipped genericode lists, negative values, note concept, due date).
+- :mod:`.local`: the rules that need no registry (totals, taxes, lines and their
+  values FAV01/FAV02, code lists against the shipped genericode lists, negative
+  values, note concept, due date).
 - :func:`preflight`: all of them, the entry point for the queue and ``fe-tui check``.
 
 Layering: this package imports ``domain``, ``ubl``, ``crypto`` and the safe XML

@@ -8,10 +8,14 @@ reported, DIAN's way: the check goes on after a failure.
 With ``registry`` None every registry rule is ``cannot_check``. With a registry
 that is not ``authoritative`` an issuer it does not know makes the issuer rules
 ``cannot_check`` too (FAJ21 is not "unregistered" just because the local data
-lacks it). The CUFE/CUDE is checked with ``key`` when given (technical key for a
-CUFE, software PIN for a CUDE); otherwise with DIAN's public habilitación key
-for invoices that declare ProfileExecutionID 2, or the registry's range key /
-software PIN; else it is ``cannot_check``.
+lacks it); FAJ21 is ``cannot_check`` even for an issuer it knows (only DIAN
+confirms habilitación), and a SoftwareID or resolution the local data lacks
+makes the software or numbering rules ``cannot_check`` rather than FAB24b/FAB05b.
+What a local copy knows (DV, PIN, a known range's limits and dates, the
+technical key) is checked as usual. The CUFE/CUDE is checked with ``key`` when
+given (technical key for a CUFE, software PIN for a CUDE); otherwise with
+DIAN's public habilitación key for invoices that declare ProfileExecutionID 2,
+or the registry's range key / software PIN; else it is ``cannot_check``.
 
 Codes (F… invoice, C… credit note, D… debit note):
 
@@ -296,15 +300,25 @@ def _issuer(
         out.cannot(out.code("AJ21"), why)
         out.cannot(out.code("AJ24"), why)
         return
-    out.issuer = issuer if issuer is not None and issuer.enabled else None
     xpath = f"/{out.root_name}/{SUPPLIER}cac:PartyTaxScheme/cbc:CompanyID"
-    out.check(
-        out.code("AJ21"),
-        out.issuer is not None,
-        f"el NIT {nit} no está habilitado como facturador en este ambiente",
-        xpath=xpath,
-        value=nit,
-    )
+    if not registry.authoritative:
+        # A local copy knows the issuer's data (DV, software, ranges) but cannot confirm
+        # DIAN's habilitación: the rules below use the record, FAJ21 stays undecided.
+        out.issuer = issuer
+        out.cannot(
+            out.code("AJ21"),
+            f"el emisor {nit} está en los datos locales, pero solo la DIAN confirma que esté "
+            "habilitado en este ambiente",
+        )
+    else:
+        out.issuer = issuer if issuer is not None and issuer.enabled else None
+        out.check(
+            out.code("AJ21"),
+            out.issuer is not None,
+            f"el NIT {nit} no está habilitado como facturador en este ambiente",
+            xpath=xpath,
+            value=nit,
+        )
     if out.issuer is None:
         return
     el = root.find(SUPPLIER + "cac:PartyTaxScheme/cbc:CompanyID", ns.XPATH)
@@ -337,9 +351,15 @@ def _software(
     else:
         found = registry.software(software_id)
         software = found[1] if found else None
-    if software is None and not registry.authoritative and not issuer_known:
+    if software is None and not registry.authoritative:
+        # The local data may hold only one of the issuer's registered software.
+        why = (
+            f"el SoftwareID {software_id or '(vacío)'} no está en los datos locales del emisor"
+            if issuer_known
+            else "el software no está en los datos locales"
+        )
         for code in codes:
-            out.cannot(code, "el software no está en los datos locales")
+            out.cannot(code, why)
         return
     out.check(
         codes[0],
@@ -407,6 +427,11 @@ def _numbering(
     prefix = sts_text(ext, "InvoiceControl", "AuthorizedInvoices", "Prefix") or ""
     ranges = [r for r in out.issuer.ranges if r.number == authorization]
     chosen = next((r for r in ranges if r.prefix == prefix), ranges[0] if ranges else None)
+    if chosen is None and registry is not None and not registry.authoritative:
+        why = f"la resolución {authorization} no está en los datos locales del emisor"
+        for code in NUMBERING:
+            out.cannot(code, why)
+        return
     out.check(
         "FAB05b",
         chosen is not None,

@@ -383,6 +383,7 @@ def _lines(out: Checked, root: etree._Element, name: str, lines: list[etree._Ele
             xpath=f"/{name}/cbc:LineCountNumeric",
             value=count,
         )
+    _line_values(out, name, lines)
     empty = [
         n for n, line in enumerate(lines, start=1) if _txt(line, "cac:Item/cbc:Description") is None
     ]
@@ -391,6 +392,57 @@ def _lines(out: Checked, root: etree._Element, name: str, lines: list[etree._Ele
         not empty,
         f"las líneas {', '.join(map(str, empty))} no traen descripción del artículo",
         xpath=f"/{name}/cac:{_LINE[name]}[{empty[0] if empty else 1}]/cac:Item/cbc:Description",
+    )
+
+
+def _line_values(out: Checked, name: str, lines: list[etree._Element]) -> None:
+    """FAV02: each line's LineExtensionAmount is quantity × price − line discounts + charges.
+
+    DIAN's exact formula is not published (the catalogue marks FAV02 unconfirmed), so
+    only what every reading agrees on fails: the price read per unit (``PriceAmount``)
+    and per ``BaseQuantity`` (``PriceAmount / BaseQuantity``) are both accepted, within
+    :data:`TOLERANCE`. Free-of-charge lines (``FreeOfChargeIndicator`` true: commercial
+    samples, whose value is the reference price) and lines missing a number are skipped.
+    """
+    quantity_tag = _QTY[name]
+    bad: list[tuple[int, Decimal, list[Decimal]]] = []
+    for n, line in enumerate(lines, start=1):
+        if (_txt(line, "cbc:FreeOfChargeIndicator") or "").lower() == "true":
+            continue
+        value = _num(line, "cbc:LineExtensionAmount")
+        quantity = _num(line, f"cbc:{quantity_tag}")
+        price = _num(line, "cac:Price/cbc:PriceAmount")
+        if value is None or quantity is None or price is None:
+            continue
+        adjustments = Decimal(0)
+        for ac in _all(line, "cac:AllowanceCharge"):
+            amount = _num(ac, "cbc:Amount") or Decimal(0)
+            charge = (_txt(ac, "cbc:ChargeIndicator") or "").lower() == "true"
+            adjustments += amount if charge else -amount
+        base = _num(line, "cac:Price/cbc:BaseQuantity")
+        try:
+            gross = [quantity * price]
+            if base is not None and base not in (0, 1):
+                gross.append(quantity * price / base)
+            expected = [g + adjustments for g in gross]
+            close = any(_close(value, e) for e in expected)
+        except ArithmeticError:  # absurd magnitudes overflow the decimal context: not ours
+            continue
+        if not close:
+            bad.append((n, value, expected))
+    first = bad[0] if bad else None
+    out.check(
+        out.code("AV02"),
+        first is None,
+        (
+            f"línea {first[0]}: LineExtensionAmount {first[1]}; cantidad × precio "
+            f"± descuentos/cargos = {first[2][0].quantize(Decimal('0.01'))}"
+            + (f" (línea(s) {', '.join(str(b[0]) for b in bad)})" if len(bad) > 1 else "")
+        )
+        if first is not None
+        else None,
+        xpath=f"/{name}/cac:{_LINE[name]}[{first[0] if first else 1}]/cbc:LineExtensionAmount",
+        value=str(first[1]) if first is not None else None,
     )
 
 

@@ -655,6 +655,43 @@ class _Cert:
     der: bytes
 
 
+#: The certificate fields cryptography parses lazily, in Spanish, by the name its errors use.
+_CERT_PARTS = {
+    "issuer": "emisor",
+    "subject": "titular",
+    "validity": "vigencia",
+    "extensions": "extensiones",
+    "subject_public_key_info": "llave pública",
+    "serial": "serial",
+}
+_LOCATION = re.compile(r"location: \[([^\]]*)\]")
+
+
+def _readable_certificate(der: bytes) -> x509.Certificate:
+    """Load a DER certificate and read every field the verifier uses now.
+
+    cryptography parses the subject, issuer, extensions and key lazily, so a
+    damaged byte surfaces as ``ValueError`` wherever a field is first read; reading
+    them here turns that into one place the caller handles (issue 14, item 16).
+    """
+    cert = x509.load_der_x509_certificate(der)
+    _ = (cert.subject, cert.issuer, cert.serial_number)
+    _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.extensions)
+    cert.public_key()
+    return cert
+
+
+def _damaged_part(exc: Exception) -> str:
+    """Which part of a certificate failed to parse, in Spanish (from cryptography's message)."""
+    found = _LOCATION.search(str(exc))
+    names = re.findall(r'"([^"]+)"', found.group(1)) if found else []
+    for name in names:
+        for key, spanish in _CERT_PARTS.items():
+            if key in name.lower():
+                return f"campo {spanish}"
+    return "estructura DER"
+
+
 def _verify_raw(
     cert: x509.Certificate, sig_uri: str, signature: bytes, data: bytes
 ) -> tuple[bool, str | None]:
@@ -729,6 +766,8 @@ class _Verifier:
         self.coverage_ok = False
         self.signed_props: etree._Element | None = None
         self.signing_time: datetime | None = None
+        #: Which part of each unreadable ds:X509Certificate failed to parse.
+        self.damaged_certificates: list[str] = []
 
     # -- plumbing ----------------------------------------------------------
 
@@ -1048,6 +1087,7 @@ class _Verifier:
 
     def keyinfo_certificates(self) -> list[_Cert]:
         certs: list[_Cert] = []
+        damaged: list[str] = []
         key_info = self.ds(self.sig, "KeyInfo")
         if key_info is None:
             return certs
@@ -1056,9 +1096,20 @@ class _Verifier:
             if der is None:
                 continue
             try:
-                certs.append(_Cert(x509.load_der_x509_certificate(der), der))
-            except ValueError:
-                continue
+                certs.append(_Cert(_readable_certificate(der), der))
+            except (ValueError, UnsupportedAlgorithm) as exc:
+                damaged.append(_damaged_part(exc))
+        if damaged:
+            where = ", ".join(damaged)
+            self.add(
+                "keyinfo_certificate",
+                False,
+                f"Un ds:X509Certificate de ds:KeyInfo está dañado ({where}): no es un "
+                "certificado X.509 legible. DIAN rechaza la firma (ZD06); firme de nuevo con el "
+                "certificado original.",
+                damaged=len(damaged),
+            )
+        self.damaged_certificates = damaged
         return certs
 
     def xades_cert_entries(self) -> list[dict[str, Any]]:
@@ -1615,7 +1666,13 @@ class _Verifier:
             "Diagnóstico:"
         )
         pattern: str | None = None
-        if self.refs and failed == all_names and len(all_names) > 1 and not self.sv_ok:
+        if self.damaged_certificates and unexplained <= {"KeyInfo"}:
+            # Only what can be proved: the certificate bytes no longer parse.
+            pattern = (
+                "El certificado incluido en ds:KeyInfo se alteró después de firmar: ya no se "
+                f"puede leer ({', '.join(self.damaged_certificates)})."
+            )
+        elif self.refs and failed == all_names and len(all_names) > 1 and not self.sv_ok:
             pattern = self.everything_failed()
         elif unexplained == {"documento"} and self.sv_ok:
             pattern = (

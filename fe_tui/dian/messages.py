@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fe_tui import xmlsafe
 from fe_tui.domain.models import Resolution
-from fe_tui.errors import FeError
+from fe_tui.errors import AnswerError, FeError
 from fe_tui.ubl import packaging
 
 #: Largest SOAP answer we read (DIAN answers with an AR are tens of KB).
@@ -48,10 +48,6 @@ _RULE = re.compile(
     r"^\s*Regla:\s*(?P<code>[^,]+?)\s*,\s*(?P<kind>Rechazo|Notificaci[oó]n)\s*:\s*(?P<text>.*)$",
     re.S,
 )
-
-
-class AnswerError(FeError):
-    """DIAN's answer could not be understood (not SOAP, truncated, over a limit…)."""
 
 
 class _Model(BaseModel):

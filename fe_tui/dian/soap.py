@@ -33,7 +33,7 @@ from lxml import etree
 
 from fe_tui import xmlsafe
 from fe_tui.crypto.xades import certificate_data
-from fe_tui.errors import FeError
+from fe_tui.errors import EnvelopeError, FeError, SecurityFault
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://www.w3.org/2005/08/addressing"
@@ -71,14 +71,6 @@ _SI_PREFIXES = " ".join(SIGNED_INFO_PREFIXES)
 _REF_PREFIXES = " ".join(REFERENCE_PREFIXES)
 #: Lifetime we give our Timestamp; DIAN's own answers use 5 minutes.
 TIMESTAMP_TTL = timedelta(seconds=60)
-
-
-class SecurityFault(FeError):
-    """A WS-Security header that DIAN would refuse (``a:InvalidSecurity``)."""
-
-
-class EnvelopeError(FeError):
-    """Not a SOAP 1.2 envelope of a known DIAN operation."""
 
 
 def content_type(operation: str) -> str:

@@ -93,6 +93,7 @@ def create_demo_company(
     store: Store, settings: Settings, *, dian_url: str | None = None
 ) -> DemoCompany:
     """Create (or refresh) the demo company in ``store`` and make it the current one."""
+    from fe_tui.services.company_certs import install_certificate
     from fe_tui.simulator.config import demo_config
 
     config = demo_config()
@@ -120,11 +121,7 @@ def create_demo_company(
         store.save_company(company)
         for resolution in registered.ranges:
             store.save_resolution(company.nit, resolution, source="simulador")
-        store.put(
-            "certificates",
-            company.nit,
-            "active",
-            {"path": str(cert_path), "state": "active", "demo": True},
-        )
+        # The same records and checks as `fe-tui cert install` (probe signature included).
+        install_certificate(store, company, cert_path, DEMO_CERT_PASSWORD, copy=False)
         store.set_current_company(company.nit)
     return DemoCompany(company, cert_path, settings.data_dir)

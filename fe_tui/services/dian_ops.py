@@ -83,7 +83,8 @@ ZIP_KEY = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def status_command(key: str) -> str:
-    """The command that asks DIAN about ``key`` (for hints; the CLI adds its options)."""
+    """The command that asks DIAN about ``key`` (for hints; the CLI completes it with the
+    options of its run, ``cli.DianCall.runnable``)."""
     return f"fe-tui dian status {key}"
 
 

@@ -293,7 +293,7 @@ def _fmt_skew(seconds: float) -> str:
 
 async def probe_dian(
     environment: Environment,
-    certificate: SigningIdentity,
+    certificate: SigningIdentity | None,
     *,
     account_nit: str | None = None,
     software_id: str | None = None,
@@ -316,6 +316,8 @@ async def probe_dian(
 
     ``transport`` replaces the network (the in-process simulator in tests).
     Never raises for network trouble: it becomes the section's finding.
+    Without ``certificate`` (no password at hand) step 2 is skipped and said
+    so, as a warning.
     """
     details: list[str] = [f"Servicio: {environment.label} — {environment.url}"]
     levels: list[SectionStatus] = []
@@ -385,6 +387,15 @@ async def probe_dian(
     else:
         details.append("El servidor no envió la cabecera Date: no se pudo medir el desfase.")
 
+    if certificate is None:
+        levels.append("warning")
+        messages.append(
+            "No se probó la llamada firmada (WS-Security): hace falta la contraseña del "
+            "certificado de la empresa."
+        )
+        return DoctorSection(
+            name="dian", status=_worst(*levels), message=" ".join(messages), details=details
+        )
     async with DianClient(
         environment, certificate, transport=transport, timeout=http_timeout
     ) as dian:

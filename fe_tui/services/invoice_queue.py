@@ -3,7 +3,8 @@
 States::
 
     draft ──► ready ──► signed ──► sending ──► accepted
-                ▲                     │   └──► accepted_with_notices
+              ▲  │                  │   └──► accepted_with_notices
+              │  └─(local Rechazo)─► held ──(corrected / retry)──► ready
                 │                     ├──────► rejected ──(corrected)──► ready
                 │                     ├──────► retryable ──(backoff)───► ready
                 │                     └──────► needs_reconcile ──GetStatus──► accepted / rejected
@@ -15,6 +16,17 @@ States::
 - A rejected document is corrected and signed again **under the same number**
   (:meth:`InvoiceQueue.correct`); a document abandoned is ``void`` with its
   reason. Nothing renumbers.
+- Before a document is sent, the signed XML goes through the local preflight
+  (:func:`fe_tui.checks.preflight`, with the company store as a non-authoritative
+  registry: :class:`fe_tui.services.registry.CompanyRegistry`). A document with a
+  Rechazo is not sent: it is ``held`` ("retenida"), and a ``preflight`` event
+  records every failed rule (code, DIAN's text, the Spanish explanation, the
+  offending value). ``held`` is not ``rejected``: DIAN never saw it, and its number
+  is not spent at DIAN. Notificaciones do not hold a document back. It leaves
+  ``held`` by :meth:`InvoiceQueue.correct` or :meth:`InvoiceQueue.retry` (back to
+  ``ready``, checked again), by :meth:`InvoiceQueue.void`, or by ``run(force=True)``
+  (``queue run --force``), which sends without the preflight and records a
+  ``forced`` event in the document's history.
 - ``signed`` and ``sending`` are recorded with the CUFE/CUDE before the first
   byte leaves; the send itself goes through the session's journaled submit
   (signed XML and zip on disk first; GetStatus before any resend that may not
@@ -43,13 +55,14 @@ import fcntl
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from fe_tui.checks import PreflightReport, preflight
 from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.dian import outcomes as oc
 from fe_tui.domain.company import Company
@@ -61,6 +74,8 @@ from fe_tui.domain.models import (
 )
 from fe_tui.errors import FeError, InputError
 from fe_tui.services import documents, numbering
+from fe_tui.services.checking import describe
+from fe_tui.services.registry import CompanyRegistry
 from fe_tui.settings import Settings
 from fe_tui.store.db import Store
 from fe_tui.store.ledger import DocRecord, Ledger
@@ -68,6 +83,8 @@ from fe_tui.store.ledger import DocRecord, Ledger
 DRAFT, READY, SIGNED, SENDING = "draft", "ready", "signed", "sending"
 ACCEPTED, ACCEPTED_WITH_NOTICES = "accepted", "accepted_with_notices"
 REJECTED, RETRYABLE, NEEDS_RECONCILE, VOID = "rejected", "retryable", "needs_reconcile", "void"
+#: Kept out of DIAN by the local preflight (a Rechazo found before sending).
+HELD = "held"
 
 STATES = (
     DRAFT,
@@ -80,6 +97,7 @@ STATES = (
     RETRYABLE,
     NEEDS_RECONCILE,
     VOID,
+    HELD,
 )
 #: States after which nothing more happens to a document.
 FINAL = frozenset({ACCEPTED, ACCEPTED_WITH_NOTICES, VOID})
@@ -97,7 +115,10 @@ STATE_LABELS = {
     RETRYABLE: "reintentar",
     NEEDS_RECONCILE: "por conciliar",
     VOID: "anulada",
+    HELD: "retenida (revisión local)",
 }
+#: States that need the agent (the CLI's exit code 1 and its hint).
+ATTENTION = (REJECTED, RETRYABLE, NEEDS_RECONCILE, HELD)
 
 
 class QueueError(InputError):
@@ -252,6 +273,21 @@ class InvoiceQueue:
         company, not from the file: a number in the file is ignored with a
         warning. With ``draft`` the document is kept without a number.
         """
+        with self.ledger.transaction() as ledger:
+            doc_id, warnings = self._add_locked(ledger, data, draft=draft)
+        rec = self.ledger.get(doc_id)
+        assert rec is not None
+        return AddResult(rec, tuple(warnings))
+
+    def _add_locked(
+        self,
+        ledger: Ledger,
+        data: dict[str, Any],
+        *,
+        draft: bool = False,
+        promoted_from: str | None = None,
+    ) -> tuple[str, list[str]]:
+        """:meth:`add` inside the caller's ledger transaction: (doc_id, warnings)."""
         warnings: list[str] = []
         document = data.get("document")
         if not isinstance(document, dict):
@@ -274,66 +310,84 @@ class InvoiceQueue:
         raw_prefix = document.get("prefix")
         prefix = None if raw_prefix is None else str(raw_prefix)
         when = self.clock()
-        with self.ledger.transaction() as ledger:
-            if draft:
-                doc_id = f"BORRADOR-{int(time.time() * 1000):x}{self.rng.randrange(1 << 16):04x}"
-                rec_prefix, number = prefix or "", None
-                # A draft is validated with a provisional number: errors show now, not later.
-                probe = numbering.next_number(
-                    self.store, ledger, self.company.nit, kind=kind, prefix=prefix, on=when.date()
-                )
-                request = self._document_request(
-                    data, probe.number, probe.prefix, probe.resolution, when
-                )
-            else:
-                alloc = numbering.next_number(
-                    self.store, ledger, self.company.nit, kind=kind, prefix=prefix, on=when.date()
-                )
-                request = self._document_request(
-                    data, alloc.number, alloc.prefix, alloc.resolution, when
-                )
-                doc_id, rec_prefix, number = alloc.doc_id, alloc.prefix, alloc.number
-                if doc_id in ledger.docs:
-                    raise QueueError(f"El número {doc_id} ya está en la cola.")  # never reached
-            doc = request.document
-            reference = None
-            billing = getattr(doc, "billing_reference", None)
-            if billing is not None:
-                reference = billing.number
-            payload = request.model_dump(mode="json")
-            ref = ledger.store_request(doc_id, payload)
-            ledger.append(
-                "added",
-                doc_id,
-                number=number,
-                prefix=rec_prefix,
-                type=_type_code(request),
-                kind=kind,
-                state=DRAFT if draft else READY,
-                issue_date=doc.issue_at.date().isoformat(),
-                reference=reference,
-                req=list(ref),
+        if draft:
+            doc_id = f"BORRADOR-{int(time.time() * 1000):x}{self.rng.randrange(1 << 16):04x}"
+            rec_prefix, number = prefix or "", None
+            # A draft is validated with a provisional number: errors show now, not later.
+            probe = numbering.next_number(
+                self.store, ledger, self.company.nit, kind=kind, prefix=prefix, on=when.date()
             )
+            request = self._document_request(
+                data, probe.number, probe.prefix, probe.resolution, when
+            )
+        else:
+            alloc = numbering.next_number(
+                self.store, ledger, self.company.nit, kind=kind, prefix=prefix, on=when.date()
+            )
+            request = self._document_request(
+                data, alloc.number, alloc.prefix, alloc.resolution, when
+            )
+            doc_id, rec_prefix, number = alloc.doc_id, alloc.prefix, alloc.number
+            if doc_id in ledger.docs:
+                raise QueueError(f"El número {doc_id} ya está en la cola.")  # never reached
+        doc = request.document
+        reference = None
+        billing = getattr(doc, "billing_reference", None)
+        if billing is not None:
+            reference = billing.number
+        payload = request.model_dump(mode="json")
+        ref = ledger.store_request(doc_id, payload)
+        extra: dict[str, Any] = {}
+        if promoted_from is not None:
+            extra["promoted_from"] = promoted_from
+        ledger.append(
+            "added",
+            doc_id,
+            number=number,
+            prefix=rec_prefix,
+            type=_type_code(request),
+            kind=kind,
+            state=DRAFT if draft else READY,
+            issue_date=doc.issue_at.date().isoformat(),
+            reference=reference,
+            req=list(ref),
+            **extra,
+        )
         warnings.extend(request.warnings())
-        rec = self.ledger.get(doc_id)
-        assert rec is not None
-        return AddResult(rec, tuple(warnings))
+        return doc_id, warnings
 
     def promote(self, doc_id: str) -> DocRecord:
-        """Give a draft its number: it becomes ``ready`` (a new id, ``prefix + number``)."""
-        rec = self._require(doc_id)
-        if rec.state != DRAFT:
-            raise QueueError(f"{rec.doc_id} no es un borrador ({STATE_LABELS[rec.state]}).")
-        data = self.ledger.request(rec)
-        result = self.add(data)
-        self.void(rec.doc_id, f"borrador numerado como {result.record.doc_id}", _draft_ok=True)
-        return result.record
+        """Give a draft its number: it becomes ``ready`` (a new id, ``prefix + number``).
+
+        One ledger append records the numbered document and retires the draft
+        (its ``added`` event names the draft in ``promoted_from``), so a crash can
+        never leave both a numbered copy and a draft that would be numbered again.
+        The draft stays in the ledger as ``void`` with the new number as reason.
+        """
+        with self.ledger.transaction() as ledger:
+            rec = self._require(doc_id)
+            if rec.state != DRAFT:
+                raise QueueError(f"{rec.doc_id} no es un borrador ({STATE_LABELS[rec.state]}).")
+            data = self.ledger.request(rec)
+            data = {k: v for k, v in data.items() if k != "document"} | {
+                "document": {
+                    k: v
+                    for k, v in dict(data.get("document") or {}).items()
+                    if k not in ("number", "issue_at")
+                }
+            }
+            new_id, _ = self._add_locked(ledger, data, promoted_from=rec.doc_id)
+            reason = f"borrador numerado como {new_id}"
+            ledger.append("void", rec.doc_id, state=VOID, void_reason=reason, message=reason)
+        new = self.ledger.get(new_id)
+        assert new is not None
+        return new
 
     def correct(self, doc_id: str, data: dict[str, Any]) -> DocRecord:
         """Replace a rejected (or not yet sent) document's content, keeping its number."""
         with self.ledger.transaction() as ledger:
             rec = self._require(doc_id)
-            if rec.state not in (REJECTED, READY, RETRYABLE, DRAFT):
+            if rec.state not in (REJECTED, READY, RETRYABLE, DRAFT, HELD):
                 raise QueueError(
                     f"{rec.doc_id} está {STATE_LABELS[rec.state]}: solo se corrige un documento "
                     "rechazado o aún no enviado."
@@ -364,7 +418,7 @@ class InvoiceQueue:
             )
         return self._require(doc_id)
 
-    def void(self, doc_id: str, reason: str, *, _draft_ok: bool = False) -> DocRecord:
+    def void(self, doc_id: str, reason: str) -> DocRecord:
         """Record that a document's number will not be used for a sale, with the reason."""
         reason = reason.strip()
         if not reason:
@@ -390,7 +444,7 @@ class InvoiceQueue:
         """Put a retryable, rejected or reconcile-pending document back to work now."""
         with self.ledger.transaction() as ledger:
             rec = self._require(doc_id)
-            if rec.state == REJECTED:
+            if rec.state in (REJECTED, HELD):
                 target = READY
             elif rec.state in (RETRYABLE, NEEDS_RECONCILE):
                 target = rec.state
@@ -458,12 +512,28 @@ class InvoiceQueue:
         concurrency: int | None = None,
         progress: Callable[[QueueProgress], None] | None = None,
         test_set_id: str | None = None,
+        batch_wait: float = 0.0,
+        only: Collection[str] | None = None,
+        on_outcome: Callable[[str, oc.Outcome], None] | None = None,
+        until: Callable[[], bool] | None = None,
+        force: bool = False,
     ) -> RunSummary:
-        """Work until nothing is left to do now: reconcile, build, sign, send, record.
+        """Work until nothing is left to do now: reconcile, build, sign, check, send, record.
 
         Documents that still fail after ``policy.max_attempts`` stay
         ``retryable`` (or ``needs_reconcile``) with their last message, for a
-        later run or ``queue retry``.
+        later run or ``queue retry``. A document whose preflight finds a Rechazo
+        is ``held`` and not sent. With ``force`` the preflight is skipped (each
+        document sent so gets a ``forced`` event) and ``held`` documents are sent too.
+
+        Options for the habilitación test set (``test_set_id``: SendTestSetAsync):
+        ``batch_wait`` seconds to wait for each batch's GetStatusZip verdict
+        (0: the document is reconciled later by GetStatus, which does not
+        carry the set's status); ``only`` restricts the run to these document
+        ids (the rest of the queue is left alone); ``on_outcome`` receives each
+        DIAN answer (doc id, outcome) before it is settled, so the caller sees
+        the batch with the set's status; once ``until()`` is true no new
+        document is started (those in flight finish).
         """
         with self._run_lock():
             runner = _Runner(
@@ -473,7 +543,12 @@ class InvoiceQueue:
                 concurrency or self.settings.concurrency,
                 progress,
                 test_set_id,
+                force=force,
             )
+            runner.batch_wait = max(0.0, batch_wait)
+            runner.only = None if only is None else frozenset(only)
+            runner.on_outcome = on_outcome
+            runner.until = until
             return await runner.run()
 
     async def reconcile(self, sender: Sender, certificate: LoadedCertificate) -> RunSummary:
@@ -501,8 +576,12 @@ class _Runner:
         concurrency: int,
         progress: Callable[[QueueProgress], None] | None,
         test_set_id: str | None,
+        *,
+        force: bool = False,
     ) -> None:
         self.q = queue
+        self.force = force
+        self.registry = CompanyRegistry(queue.store, queue.company)
         self.ledger = queue.ledger
         self.sender = sender
         self.cert = certificate
@@ -518,6 +597,11 @@ class _Runner:
         self.started = time.monotonic()
         self.summary = RunSummary()
         self._lock = asyncio.Lock()
+        # Run options (InvoiceQueue.run): set after construction, defaults change nothing.
+        self.batch_wait = 0.0
+        self.only: frozenset[str] | None = None
+        self.on_outcome: Callable[[str, oc.Outcome], None] | None = None
+        self.until: Callable[[], bool] | None = None
 
     # Ledger writes fsync: they run in a thread so the event loop never waits on the disk.
     async def _record(self, event: str, doc_id: str, **data: Any) -> None:
@@ -530,11 +614,17 @@ class _Runner:
 
     def _due(self, reconcile_only: bool) -> list[DocRecord]:
         now = time.time()
-        due = []
+        due: list[DocRecord] = []
+        if self.until is not None and self.until():
+            return due
         for rec in self.ledger.docs.values():
-            if rec.state not in ACTIVE or rec.doc_id in self.in_flight:
+            if rec.state not in ACTIVE and not (self.force and rec.state == HELD):
+                continue
+            if rec.doc_id in self.in_flight:
                 continue
             if rec.doc_id in self.given_up:
+                continue
+            if self.only is not None and rec.doc_id not in self.only:
                 continue
             if reconcile_only and rec.state not in (SIGNED, SENDING, NEEDS_RECONCILE):
                 continue
@@ -547,12 +637,15 @@ class _Runner:
 
     def _waiting(self, reconcile_only: bool) -> float | None:
         """Seconds until the next backed-off document is due (``None``: nothing waits)."""
+        if self.until is not None and self.until():
+            return None
         now = time.time()
         times = [
             rec.next_attempt_at
             for rec in self.ledger.docs.values()
             if rec.state in ACTIVE
             and rec.doc_id not in self.given_up
+            and (self.only is None or rec.doc_id in self.only)
             and rec.next_attempt_at is not None
             and (not reconcile_only or rec.state in (SIGNED, SENDING, NEEDS_RECONCILE))
         ]
@@ -591,7 +684,9 @@ class _Runner:
         self.total = len(self._due(reconcile_only)) + sum(
             1
             for r in self.ledger.docs.values()
-            if r.state in ACTIVE and r.next_attempt_at is not None
+            if r.state in ACTIVE
+            and r.next_attempt_at is not None
+            and (self.only is None or r.doc_id in self.only)
         )
         self._emit()
         work: asyncio.Queue[DocRecord | None] = asyncio.Queue()
@@ -630,6 +725,8 @@ class _Runner:
             if rec is None:
                 return
             try:
+                if self.until is not None and self.until():
+                    continue  # queued before the stop; left as it is (finally: not in flight)
                 if rec.state in (NEEDS_RECONCILE, SIGNED, SENDING):
                     await self._reconcile(rec)
                 else:
@@ -647,8 +744,11 @@ class _Runner:
         self._emit()
 
     # -- one document ------------------------------------------------------------------------------
-    def _prepare(self, rec: DocRecord) -> tuple[bytes, str, str]:
-        """Build, sign (now, Colombian time) and return (xml, cufe, issue date). In a thread."""
+    def _prepare(self, rec: DocRecord) -> tuple[bytes, str, str, PreflightReport | None]:
+        """Build, sign (now, Colombian time), preflight (unless forced). In a thread.
+
+        Returns (xml, cufe, issue date, preflight report or None when forced).
+        """
         data = self.ledger.request(rec)
         if rec.kind != "invoice" and rec.reference:
             data = self._with_reference(data, rec.reference)
@@ -662,7 +762,8 @@ class _Runner:
             ) from None
         built = documents.build(request)
         signed = documents.sign_tree(built.document.root, self.cert, role=request.signer_role)
-        return signed, built.document.uuid, request.document.issue_at.date().isoformat()
+        report = None if self.force else preflight(signed, self.registry)
+        return signed, built.document.uuid, request.document.issue_at.date().isoformat(), report
 
     def _with_reference(self, data: dict[str, Any], reference: str) -> dict[str, Any]:
         ref = self.ledger.get(reference)
@@ -677,11 +778,64 @@ class _Runner:
     async def _send(self, rec: DocRecord) -> None:
         if not self.breaker.allow(time.monotonic()):
             return  # picked up again once the breaker lets requests through
-        xml, cufe, issue_date = await asyncio.to_thread(self._prepare, rec)
+        xml, cufe, issue_date, report = await asyncio.to_thread(self._prepare, rec)
+        if report is not None and report.rechazos:
+            await self._hold(rec, report)
+            return
+        if self.force:
+            await self._record(
+                "forced",
+                rec.doc_id,
+                message="Enviado sin la revisión local (queue run --force).",
+            )
         await self._record("state", rec.doc_id, state=SIGNED, cufe=cufe, issue_date=issue_date)
         await self._record("state", rec.doc_id, state=SENDING, next_at=None)
-        result = await self.sender.submit(xml, test_set_id=self.test_set_id)
+        if self.batch_wait and self.test_set_id:
+            result = await self.sender.submit(
+                xml, test_set_id=self.test_set_id, wait=self.batch_wait
+            )
+        else:
+            result = await self.sender.submit(xml, test_set_id=self.test_set_id)
         await self._settle(rec.doc_id, result.outcome, cufe)
+
+    async def _hold(self, rec: DocRecord, report: PreflightReport) -> None:
+        """Keep a document with a local Rechazo out of DIAN, with every rule recorded."""
+        found = [describe(f) for f in report.rechazos]
+        rules = [
+            {
+                "code": f["code"],
+                "kind": f["kind"],
+                "text": f["dian_message"],
+                "detail": f["detail"],
+                "explanation": f["explanation"],
+                "fix": f["fix"],
+                "xpath": f["xpath"],
+                "value": f["value"],
+            }
+            for f in found
+        ]
+        codes = ", ".join(dict.fromkeys(r["code"] for r in rules))
+        first = rules[0]
+        message = (
+            f"Retenida antes de enviar: la revisión local encontró {len(rules)} rechazo(s) "
+            f"({codes}); la DIAN no lo recibió. {first['code']}: "
+            f"{first['detail'] or first['explanation'] or first['text']}. Corrija el documento "
+            "(`fe-tui queue correct`) o, si está seguro, envíelo con `fe-tui queue run --force`."
+        )
+        self.done += 1
+        self.summary.processed += 1
+        notices = [f.code for f in report.notificaciones]
+        await self._record(
+            "preflight",
+            rec.doc_id,
+            state=HELD,
+            next_at=None,
+            origin="preflight",
+            rules=rules,
+            notices=notices,
+            message=message,
+        )
+        self._emit()
 
     async def _reconcile(self, rec: DocRecord) -> None:
         if not rec.cufe:
@@ -711,6 +865,10 @@ class _Runner:
         self, doc_id: str, outcome: oc.Outcome, cufe: str, *, reconciling: bool = False
     ) -> None:
         """Turn an outcome into the document's next state (and a recorded attempt)."""
+        if self.on_outcome is not None:
+            # An observer's bug must not kill a worker (the run would wait for it forever).
+            with contextlib.suppress(Exception):
+                self.on_outcome(doc_id, outcome)
         now = time.monotonic()
         if isinstance(outcome, oc.BatchStatus):
             items = [i for i in outcome.items if not isinstance(i, oc.TestSetStatus)]

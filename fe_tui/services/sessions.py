@@ -62,12 +62,18 @@ def simulator_config_for(store: Store, company: Company, settings: Settings) -> 
     """The simulator configuration that knows this company's registration (a test double).
 
     The demo configuration (acquirers, test set) with the company as its issuer:
-    its software and the resolutions in the store. State in ``<data_dir>/simulator``.
+    its software and the resolutions in the store, and its TestSetId as a test
+    set (with the counts recorded for it by ``habilitacion run-test-set``, else
+    the demo set's small counts). State in ``<data_dir>/simulator``.
     """
     from fe_tui.simulator import demo_config
     from fe_tui.simulator.config import Issuer as SimIssuer
 
     config = demo_config(state_dir=settings.data_dir / "simulator")
+    if company.test_set_id and config.test_set(company.test_set_id) is None:
+        config = config.model_copy(
+            update={"test_sets": [*config.test_sets, _company_test_set(store, company)]}
+        )
     if company.software is None:
         return config
     issuer = SimIssuer(
@@ -79,6 +85,32 @@ def simulator_config_for(store: Store, company: Company, settings: Settings) -> 
     )
     others = [i for i in config.issuers if i.nit != company.nit]
     return config.model_copy(update={"issuers": [issuer, *others]})
+
+
+#: Rejections the simulator allows a company's test set (as the demo set: 4).
+SIMULATED_SET_REJECTIONS = 4
+
+
+def _company_test_set(store: Store, company: Company) -> Any:
+    """The company's TestSetId as a simulator test set (counts as recorded, else 2/1/1)."""
+    from fe_tui.services.habilitacion import recorded_test_set
+    from fe_tui.simulator.config import TestSet
+
+    assert company.test_set_id is not None
+    record = recorded_test_set(store, company)
+    if record is not None:
+        wanted = record.progress.required
+        counts = (wanted.invoices, wanted.credit_notes, wanted.debit_notes)
+    else:
+        counts = (2, 1, 1)
+    return TestSet(
+        test_set_id=company.test_set_id,
+        issuer_nit=company.nit,
+        invoices=counts[0],
+        credit_notes=counts[1],
+        debit_notes=counts[2],
+        total_required=sum(counts) + SIMULATED_SET_REJECTIONS,
+    )
 
 
 def in_process_simulator(

@@ -22,6 +22,8 @@ Envelope-level answers (as WCF gives them): unreadable envelope → HTTP 400, fa
 HTTP 500 ``a:DestinationUnreachable``; WS-Security failure → HTTP 500
 ``a:InvalidSecurity`` "An error occurred when verifying security for the message.",
 with the precise reason in a second ``s:Text`` (es-CO) so agents can see it locally.
+An exception inside an operation (a defect of the double) → HTTP 500
+``a:InternalServiceFault``, WCF's own answer, never a bare error page.
 
 Choices where DIAN's behaviour is not documented (kept small and said here):
 
@@ -56,6 +58,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -116,6 +119,9 @@ ZIP_ERROR = "Error descomprimiendo el archivo ZIP: {reason}"
 SYNC_ONE = "El método síncrono solo puede recibir un documento."
 NOT_AUTHORIZED = "NIT {cert} no autorizado a enviar documentos para emisor con NIT {issuer}"
 SECURITY_REASON = "An error occurred when verifying security for the message."
+#: WCF's reason for an exception inside a service operation (IncludeExceptionDetailInFaults off).
+INTERNAL_REASON = "The server was unable to process the request due to an internal error."
+_log = logging.getLogger(__name__)
 EVENT_CODES = frozenset({"030", "031", "032", "033", "034"})
 _UUID_RE = re.compile(rb"<(?:\w+:)?UUID\b[^>]*>\s*([0-9a-fA-F]{96})\s*<")
 _ID_RE = re.compile(rb"</(?:\w+:)?ProfileExecutionID>\s*<(?:\w+:)?ID\b[^>]*>([^<]{1,40})<")
@@ -438,7 +444,21 @@ class Simulator:
             )
             return self._ok(op, messages.render_dian_response(op, fast))
         handler = getattr(self, f"_op_{op}")
-        result: str = await handler(request.params, caller, faults)
+        try:
+            result: str = await handler(request.params, caller, faults)
+        except Exception as exc:
+            # A defect of this double must still answer as WCF does (a SOAP fault the client
+            # reads as "no verdict"), never the server's bare 500 page; the log keeps the trace.
+            _log.exception("simulator: %s failed", op)
+            return _Answer(
+                500,
+                _fault(
+                    "s:Receiver",
+                    "a:InternalServiceFault",
+                    INTERNAL_REASON,
+                    f"Error interno del simulador ({type(exc).__name__}); no es un veredicto.",
+                ),
+            )
         return self._ok(op, result)
 
     @staticmethod

@@ -32,7 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from fe_tui.dian import messages
-from fe_tui.fileio import write_private
+from fe_tui.fileio import private_dir, write_private
 
 TestSetStatus = Literal["En proceso", "Aceptado", "Rechazado"]
 DocumentGroup = Literal["invoice", "credit_note", "debit_note"]
@@ -300,8 +300,8 @@ class State:
             self._dirty_index = False
 
     def _load(self, directory: Path) -> None:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        (directory / "documents").mkdir(mode=0o700, exist_ok=True)
+        # private_dir: the parents mkdir(parents=True) makes would follow the umask (0777).
+        private_dir(directory / "documents")
         index = directory / "index.json"
         if index.exists():
             self._index = _Index.model_validate_json(index.read_bytes())

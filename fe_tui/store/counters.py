@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from fe_tui.errors import FeError
+from fe_tui.errors import CounterError
 from fe_tui.fileio import private_dir, write_private
 
 
@@ -44,7 +44,7 @@ class FileCounters:
             fd = os.open(self.dir / ".file-counters.lock", os.O_RDWR | os.O_CREAT, 0o600)
             os.fchmod(fd, 0o600)  # os.open's mode is filtered by the umask
         except OSError as exc:
-            raise FeError(
+            raise CounterError(
                 f"No se puede usar la carpeta de estado {self.dir}: {exc.strerror}."
             ) from None
         with os.fdopen(fd, "r+b") as lock:
@@ -54,7 +54,7 @@ class FileCounters:
             except FileNotFoundError:
                 data = {}
             except (OSError, ValueError):
-                raise FeError(
+                raise CounterError(
                     f"El archivo de consecutivos {self.path} está dañado; revíselo antes de "
                     "enviar (los nombres de archivo no deben repetirse)."
                 ) from None

@@ -42,14 +42,10 @@ from tinydb.table import Document
 
 from fe_tui.domain.company import Company
 from fe_tui.domain.models import Resolution, format_validation_error
-from fe_tui.errors import FeError, InputError
+from fe_tui.errors import InputError, StoreError
 from fe_tui.fileio import private_dir, write_private
 
 SCHEMA_VERSION = 1
-
-
-class StoreError(FeError):
-    """The store cannot be read or written (damaged file, permissions, newer schema)."""
 
 
 def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:

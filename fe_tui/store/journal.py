@@ -64,7 +64,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fe_tui.errors import FeError
+from fe_tui.errors import FeError, InputError, JournalError
 from fe_tui.fileio import private_dir, write_private
 
 _KEY = re.compile(r"^[0-9a-fA-F]{16,128}$")
@@ -130,7 +130,7 @@ class Journal:
 
     def _folder(self, document_key: str) -> Path:
         if not isinstance(document_key, str) or not _KEY.match(document_key):
-            raise FeError(f"Clave de documento inválida para el diario: {document_key!r}.")
+            raise InputError(f"Clave de documento inválida para el diario: {document_key!r}.")
         return self.root / document_key.lower()
 
     def _ensure(self, document_key: str) -> Path:
@@ -138,7 +138,7 @@ class Journal:
         try:
             return private_dir(folder)
         except FeError as exc:
-            raise FeError(f"{exc.message} No se puede escribir el diario de envíos.") from None
+            raise JournalError(f"{exc.message} No se puede escribir el diario de envíos.") from None
 
     def folder(self, document_key: str) -> Path:
         """Where the document's files live (it may not exist yet)."""
@@ -179,7 +179,7 @@ class Journal:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise FeError(
+            raise JournalError(
                 f"No se puede escribir el diario de envíos {path}: {exc.strerror}."
             ) from None
 
@@ -242,7 +242,7 @@ class Journal:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise FeError(f"No se puede leer el diario de envíos: {exc.strerror}.") from None
+            raise JournalError(f"No se puede leer el diario de envíos: {exc.strerror}.") from None
 
     def request(self, document_key: str, event: JournalEvent) -> bytes | None:
         """The SOAP request envelope stored with ``event`` (``None`` when not kept)."""
@@ -264,7 +264,9 @@ class Journal:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise FeError(f"No se puede leer el diario de envíos {path}: {exc.strerror}.") from None
+            raise JournalError(
+                f"No se puede leer el diario de envíos {path}: {exc.strerror}."
+            ) from None
         return list(_parse(text))
 
     def has(self, document_key: str) -> bool:
@@ -322,7 +324,7 @@ class Journal:
                         break
                     except OSError as exc:
                         if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                            raise FeError(
+                            raise JournalError(
                                 f"No se puede bloquear el diario de envíos: {exc.strerror}."
                             ) from None
                     # Another process holds it: poll (cancellable, unlike a blocking flock).
@@ -338,7 +340,9 @@ class Journal:
             fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
             os.fchmod(fd, 0o600)
         except OSError as exc:
-            raise FeError(f"No se puede crear el bloqueo del diario: {exc.strerror}.") from None
+            raise JournalError(
+                f"No se puede crear el bloqueo del diario: {exc.strerror}."
+            ) from None
         return fd
 
     # -- coroutine twins (the disk work in a thread) ----------------------------------------------

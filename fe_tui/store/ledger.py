@@ -181,6 +181,12 @@ class Ledger:
             )
             self.docs[doc_id] = rec
             self._note_number(rec.prefix, rec.number)
+            draft = self.docs.get(str(ev.get("promoted_from") or ""))
+            if draft is not None:
+                # A promoted draft is retired in the same line (atomic with the new number).
+                draft.state = "void"
+                draft.void_reason = f"borrador numerado como {doc_id}"
+                draft.updated = time
             return
         found = self.docs.get(doc_id)
         if found is None:
