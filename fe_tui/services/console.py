@@ -18,8 +18,6 @@ change.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +28,7 @@ from typing import Any
 from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.domain.company import Company
 from fe_tui.domain.models import COLOMBIA_TZ
-from fe_tui.errors import InputError
+from fe_tui.errors import FeError, InputError
 from fe_tui.services.invoice_queue import STATE_LABELS, STATES, InvoiceQueue
 from fe_tui.settings import Settings
 from fe_tui.store.db import Store
@@ -67,17 +65,13 @@ class Workspace:
     def companies(self) -> list[Company]:
         """Every company, most urgent first when triage is available, else by name."""
         companies = sorted(self.store.companies(), key=lambda c: c.name.lower())
-        try:  # fe_tui.services.health is built by another helper; optional here
-            health: Any = importlib.import_module("fe_tui.services.health")
-        except ImportError:
-            return companies
+        from fe_tui.services.health import triage_all
+
         try:
-            entries = health.triage_all(self.store, self.settings, now=self.clock())
-        except Exception:  # triage is an ordering aid; never block the switcher on it
+            entries = triage_all(self.store, self.settings, now=self.clock())
+        except FeError:  # triage orders the list; a broken company must not hide the others
             return companies
-        order = {
-            getattr(e, "company_nit", getattr(e, "nit", None)): i for i, e in enumerate(entries)
-        }
+        order = {e.company_nit: i for i, e in enumerate(entries)}
         return sorted(companies, key=lambda c: order.get(c.nit, len(order)))
 
     def current(self, nit: str | None = None) -> Company | None:
@@ -114,11 +108,20 @@ class Workspace:
             return None
 
     def known_password(self, company: Company) -> str | None:
-        """A password the console may use without asking: the demo's, or the environment's."""
-        record = self.store.get("certificates", company.nit, "active") or {}
-        if record.get("demo"):
-            from fe_tui.services.demo import DEMO_CERT_PASSWORD
+        """A password the console may use without asking: the demo's, or the environment's.
 
+        The demo's is known only for its own generated test certificate
+        (``certificado-demo.p12`` of a company on the simulator): a throwaway key.
+        """
+        from fe_tui.services.demo import DEMO_CERT_PASSWORD
+
+        path = self.certificate_path(company)
+        demo = self.settings.data_dir / "companies" / company.nit / "certificates"
+        if (
+            company.environment == "simulator"
+            and path is not None
+            and path == demo / "certificado-demo.p12"
+        ):
             return DEMO_CERT_PASSWORD
         return os.environ.get("FE_TUI_CERT_PASSWORD")
 
@@ -248,78 +251,64 @@ class CertificateView:
     """What the Certificado pane shows."""
 
     path: Path | None
-    #: Public facts, once the certificate is unlocked (``None``: still locked or none).
-    info: Any = None
+    #: Public facts of the active certificate (``None``: none installed / never inspected).
+    active: Any = None
     days_left: int | None = None
-    health: str = "sin_certificado"  #: vigente, por_vencer, vencido, invalido, bloqueado…
+    health: str = "sin_certificado"  #: vigente, por_vencer, vencido, invalido, sin_certificado
     message: str = ""
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)
+    notice: str | None = None
+    renewal: Any = None
+    purchase_next: str | None = None
+    #: The certificate is unlocked in this session (ready to sign a batch).
+    unlocked: bool = False
 
 
 def certificate_view(
     ws: Workspace, company: Company, loaded: LoadedCertificate | None
 ) -> CertificateView:
-    """The certificate pane's state; a loaded certificate adds its dates and holder."""
+    """The certificate pane's state, from the company's certificate records (no password)."""
+    from fe_tui.services.company_certs import certificate_overview
+
     path = ws.certificate_path(company)
-    records = [r for r in ws.store.all("certificates", company.nit) if isinstance(r, dict)]
-    if path is None:
+    overview = certificate_overview(ws.store, company, now=ws.clock())
+    status = overview.status
+    if status is None and path is None:
         return CertificateView(
             None,
             health="sin_certificado",
             message="No hay un certificado instalado. Instale el .p12 de la empresa con la "
             "tecla i (o `fe-tui cert install ARCHIVO.p12`).",
-            records=records,
+            records=list(overview.records),
         )
-    if loaded is None:
+    if status is None:
         return CertificateView(
             path,
-            health="bloqueado",
-            message="El certificado está instalado pero protegido con contraseña: pulse u para "
-            "desbloquearlo (la contraseña queda solo en la memoria de esta sesión).",
-            records=records,
+            health="sin_inspeccionar",
+            message="El certificado no se ha inspeccionado: instálelo de nuevo (tecla i) "
+            "para ver su vigencia.",
+            records=list(overview.records),
+            unlocked=loaded is not None,
         )
-    now = ws.clock()
-    info = loaded.info(now)
-    days = getattr(info, "days_left", None)
-    if days is None:
-        health = "vigente"
-    elif days < 0:
-        health = "vencido"
-    elif days <= 30:
-        health = "por_vencer"
-    else:
-        health = "vigente"
-    message = {
-        "vigente": "Vigente: firma documentos.",
-        "por_vencer": "Por vencer: inicie la renovación con la entidad de certificación.",
-        "vencido": "Vencido: la DIAN rechaza lo firmado con él; instale uno nuevo (tecla i).",
-    }[health]
-    return CertificateView(path, info, days, health, message, records)
+    return CertificateView(
+        path,
+        active=overview.active,
+        days_left=status.days_left,
+        health=str(status.health.value),
+        message=status.message,
+        records=list(overview.records),
+        notice=overview.notice,
+        renewal=overview.renewal,
+        purchase_next=overview.purchase_next,
+        unlocked=loaded is not None,
+    )
 
 
 def habilitacion_view(ws: Workspace, company: Company) -> Any:
     """The company's habilitación status (:class:`~fe_tui.domain.workflows.HabilitacionStatus`)."""
-    from fe_tui.domain import workflows as wf
+    from fe_tui.services.habilitacion import habilitacion_overview
 
-    with contextlib.suppress(ImportError):  # built by another helper; optional here
-        habilitacion: Any = importlib.import_module("fe_tui.services.habilitacion")
-        fn = getattr(habilitacion, "habilitacion_overview", None)
-        if fn is not None:
-            return fn(ws.store, company, now=ws.clock())
-    raw = ws.store.get("habilitacion", company.nit, "checklist")
-    checklist = (
-        wf.HabilitacionChecklist.model_validate(raw)
-        if raw
-        else wf.HabilitacionChecklist(company_nit=company.nit)
-    )
-    facts = wf.HabilitacionFacts(
-        production_ranges_synced=sum(
-            1 for r in ws.store.resolutions(company.nit) if getattr(r, "technical_key", None)
-        )
-        if company.environment == "produccion"
-        else 0
-    )
-    return wf.habilitacion_status(company, checklist, facts, ws.clock())
+    return habilitacion_overview(ws.store, company, now=ws.clock())
 
 
 def numbering_view(ws: Workspace, company: Company, queue: QueueView | None = None) -> Any:

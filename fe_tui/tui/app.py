@@ -398,16 +398,27 @@ class FeConsole(App[None]):
         if cert is None:
             return
         module = importlib.import_module("fe_tui.services.habilitacion")
+        hab = self.main_screen.query_one(HabilitacionPane) if self.main_screen else None
 
         def progress(p: Any) -> None:
-            self.notify(str(getattr(p, "message", p))[:200], title="Set de pruebas", timeout=3)
+            if hab is not None:
+                hab.show_progress(module.describe_test_set(p))
 
         try:
-            await module.run_test_set(
-                self.workspace.store, self.workspace.settings, company, cert, progress=progress
+            result = await module.run_test_set(
+                self.workspace.store,
+                self.workspace.settings,
+                company,
+                cert,
+                progress=progress,
+                transport=self.transport,
             )
+            self.notify(module.describe_test_set(result), title="Set de pruebas", timeout=10)
         except FeError as exc:
             self.report(exc)
+        finally:
+            if hab is not None:
+                hab.show_progress(None)
         self.refresh_panes()
 
     # -- documents --------------------------------------------------------------------------------

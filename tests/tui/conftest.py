@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -45,12 +46,18 @@ def demo_workspace(
 
 
 def locked(ws: Workspace) -> Workspace:
-    """The demo certificate without its known password (the console must ask)."""
+    """The demo certificate installed as a customer's would be (the console must ask)."""
+    from fe_tui.services.company_certs import install_certificate
+    from fe_tui.services.demo import DEMO_CERT_PASSWORD
+
     company = ws.current()
     assert company is not None
-    record = dict(ws.store.get("certificates", company.nit, "active") or {})
-    record["demo"] = False
-    ws.store.put("certificates", company.nit, "active", record)
+    demo = ws.certificate_path(company)
+    assert demo is not None
+    target = demo.with_name("empresa.p12")
+    shutil.copyfile(demo, target)
+    install_certificate(ws.store, company, target, DEMO_CERT_PASSWORD, copy=False)
+    assert ws.known_password(company) is None
     return ws
 
 

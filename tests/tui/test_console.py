@@ -85,7 +85,7 @@ async def test_batch_runs_in_a_worker_and_the_demo_certificate_unlocks_itself(
         assert pane.last_progress is not None and pane.last_progress.done == 3
         assert "3 documentos" in str(pane.border_title)
         cert = console.screen.query_one(CertificatePane)
-        assert cert.view is not None and cert.view.health == "vigente"
+        assert cert.view is not None and cert.view.health == "vigente" and cert.view.unlocked
 
 
 async def test_the_password_is_asked_when_unknown(workspace: Workspace) -> None:
@@ -93,7 +93,7 @@ async def test_the_password_is_asked_when_unknown(workspace: Workspace) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         cert = app.screen.query_one(CertificatePane)
-        assert cert.view is not None and cert.view.health == "bloqueado"
+        assert cert.view is not None and cert.view.health == "vigente" and not cert.view.unlocked
         await pilot.press("1", "u")
         await pilot.pause()
         assert isinstance(app.screen, TextModal) and app.screen.password
@@ -106,7 +106,7 @@ async def test_the_password_is_asked_when_unknown(workspace: Workspace) -> None:
         await pilot.press(*DEMO_CERT_PASSWORD, "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert cert.view is not None and cert.view.health == "vigente"
+        assert cert.view is not None and cert.view.health == "vigente" and cert.view.unlocked
 
 
 async def test_filter_search_and_clear(console: FeConsole) -> None:

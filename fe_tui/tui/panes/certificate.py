@@ -15,19 +15,18 @@ from fe_tui.services.console import CertificateView, certificate_view
 from fe_tui.tui.panes import Pane
 
 HEALTH_LABELS = {
-    "vigente": ("[green]● VIGENTE[/]", "vigente"),
-    "por_vencer": ("[yellow]▲ POR VENCER[/]", "por vencer"),
-    "vencido": ("[red]✖ VENCIDO[/]", "vencido"),
-    "invalido": ("[red]✖ INVÁLIDO[/]", "inválido"),
-    "bloqueado": ("[cyan]🔒 BLOQUEADO[/]", "protegido con contraseña"),
-    "sin_certificado": ("[red]✖ SIN CERTIFICADO[/]", "sin certificado"),
+    "vigente": "[green]● VIGENTE[/]",
+    "por_vencer": "[yellow]▲ POR VENCER[/]",
+    "vencido": "[red]✖ VENCIDO[/]",
+    "invalido": "[red]✖ INVÁLIDO[/]",
+    "sin_inspeccionar": "[yellow]? SIN INSPECCIONAR[/]",
+    "sin_certificado": "[red]✖ SIN CERTIFICADO[/]",
 }
 
 
 def render_certificate(view: CertificateView) -> str:
     """The pane's text (Textual markup)."""
-    badge = HEALTH_LABELS.get(view.health, (view.health, view.health))[0]
-    lines = [f"[b]{badge}[/b]"]
+    lines = [f"[b]{HEALTH_LABELS.get(view.health, escape(view.health))}[/b]"]
     if view.days_left is not None:
         colour = "red" if view.days_left < 0 else "yellow" if view.days_left <= 30 else "green"
         word = "día" if abs(view.days_left) == 1 else "días"
@@ -37,21 +36,30 @@ def render_certificate(view: CertificateView) -> str:
             else f"{view.days_left} {word} de vigencia"
         )
         lines.append(f"[{colour}]{left}[/]")
-    info = view.info
-    if info is not None:
-        holder = getattr(info, "subject_cn", None) or getattr(info, "subject", "")
-        lines.append(f"Titular: {escape(str(holder))}")
-        issuer = getattr(info, "issuer_cn", None)
-        if issuer:
-            lines.append(f"Emisor: {escape(str(issuer))}")
-        not_after = getattr(info, "not_after", None)
-        if not_after is not None:
-            lines.append(f"Vence: {not_after:%Y-%m-%d}")
-    if view.path is not None:
-        lines.append(f"[dim]{escape(view.path.name)}[/]")
+    active = view.active
+    if active is not None:
+        lines.append(f"Titular: {escape(str(active.subject_cn or active.subject))}")
+        if active.issuer_cn:
+            lines.append(f"Emisor: {escape(str(active.issuer_cn))}")
+        lines.append(f"Vence: {active.not_after:%Y-%m-%d}")
+    lines.append(
+        "[green]Desbloqueado en esta sesión[/]"
+        if view.unlocked
+        else "[dim]Bloqueado: se pide la contraseña al firmar (u)[/]"
+    )
     lines.append(escape(view.message))
-    if view.records:
-        lines.append(f"[dim]{len(view.records)} registro(s) de certificado en la empresa[/]")
+    if view.notice:
+        lines.append(f"[yellow]{escape(view.notice)}[/]")
+    if view.renewal is not None:
+        state = getattr(view.renewal, "state", "")
+        lines.append(f"Renovación: {escape(str(getattr(state, 'value', state)))}")
+    if view.purchase_next:
+        lines.append(f"Compra: {escape(view.purchase_next)}")
+    if len(view.records) > 1:
+        lines.append(f"[dim]{len(view.records)} certificados registrados[/]")
+        for r in view.records[:5]:
+            state = getattr(r.state, "value", r.state)
+            lines.append(f"[dim]  {r.not_after:%Y-%m-%d} {escape(str(state))}[/]")
     return "\n".join(lines)
 
 
@@ -66,9 +74,9 @@ class CertificatePane(Pane):
 El certificado digital (PKCS#12) con el que la empresa firma sus documentos: su estado
 (vigente, por vencer, vencido), los días que le quedan y su titular.
 
-- **u** desbloquea el certificado con su contraseña: la contraseña queda solo en la
-  memoria de esta sesión (nunca en disco, en registros ni en pantalla). El certificado
-  de la demostración se desbloquea solo.
+- **u** desbloquea el certificado con su contraseña para firmar en esta sesión: la
+  contraseña se usa una vez y la clave queda solo en memoria (nunca en disco, en
+  registros ni en pantalla). El certificado de la demostración se desbloquea solo.
 - **i** instala un certificado nuevo: ruta del .p12 y contraseña; se comprueba antes de
   reemplazar el actual.
 """
@@ -106,7 +114,7 @@ El certificado digital (PKCS#12) con el que la empresa firma sus documentos: su 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Unlock only a locked certificate."""
         if action == "unlock":
-            return self.view is not None and self.view.health == "bloqueado"
+            return self.view is not None and self.view.path is not None and not self.view.unlocked
         if action == "install":
             return self.console.company is not None and self.console.certificate_install_available()
         return True

@@ -50,13 +50,26 @@ dice si está hecho (✔), disponible (▶), bloqueado (✖, con el motivo) o en
 y arriba va el siguiente paso a dar.
 
 - **t** corre el set de pruebas automático contra la DIAN de habilitación (o el
-  simulador) con progreso en vivo, cuando esta versión trae el servicio.
+  simulador) con progreso en vivo; puede seguir trabajando mientras tanto.
 """
     BINDINGS = [Binding("t", "test_set", "Set de pruebas", id="hab.test_set")]
 
+    DEFAULT_CSS = """
+    HabilitacionPane #hab-progress { display: none; color: $warning; text-style: bold; }
+    HabilitacionPane.-running #hab-progress { display: block; }
+    """
+
     def compose(self) -> ComposeResult:
-        """The text."""
+        """Live progress of the test set, then the checklist."""
+        yield Static("", id="hab-progress")
         yield Static("", id="hab-body")
+
+    def show_progress(self, text: str | None) -> None:
+        """The test set's live progress (``None``: it ended)."""
+        self.set_class(text is not None, "-running")
+        self.query_one("#hab-progress", Static).update(escape(text or ""))
+        if text is None:
+            self.reload()
 
     def reload(self) -> None:
         """Read the checklist."""
@@ -75,7 +88,13 @@ y arriba va el siguiente paso a dar.
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The test set needs the habilitación service."""
         if action == "test_set":
-            return self.console.company is not None and self.console.test_set_available()
+            company = self.console.company
+            return (
+                company is not None
+                and company.environment != "produccion"
+                and not self.has_class("-running")
+                and self.console.test_set_available()
+            )
         return True
 
     def action_test_set(self) -> None:
