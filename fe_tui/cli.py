@@ -136,12 +136,14 @@ class _CliState:
 
     data_dir: Path | None = None
     settings: Settings | None = None
+    company_nit: str | None = None
 
 
 @click.group(
     cls=cli_spanish.SpanishGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=_EXIT_CODES_EPILOG + ".",
+    invoke_without_command=True,
 )
 @click.option(
     "--data-dir",
@@ -151,11 +153,47 @@ class _CliState:
     help="Carpeta de datos de fe-tui (diario de envíos, consecutivos…); también "
     "FE_TUI_DATA_DIR. Por defecto, la de la plataforma (~/.local/share/fe-tui).",
 )
+@click.option(
+    "--company",
+    "company_nit",
+    default=None,
+    metavar="NIT",
+    help="Empresa que la consola abre (NIT sin DV); por defecto, la empresa actual.",
+)
 @click.version_option(package_name="fe-tui")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None) -> None:
-    """fe-tui: facturación electrónica DIAN desde la terminal."""
-    ctx.ensure_object(_CliState).data_dir = data_dir
+def main(ctx: click.Context, data_dir: Path | None, company_nit: str | None) -> None:
+    """fe-tui: facturación electrónica DIAN desde la terminal.
+
+    Sin comando abre la consola sobre la carpeta de datos; `fe-tui demo` la abre
+    sobre una empresa de demostración y el simulador local de la DIAN.
+    """
+    state = ctx.ensure_object(_CliState)
+    state.data_dir = data_dir
+    state.company_nit = company_nit
+    if ctx.invoked_subcommand is None:
+        open_console(company_nit=company_nit)
+
+
+@handle_errors
+def open_console(company_nit: str | None = None, settings: Settings | None = None) -> None:
+    """Open the console (Textual is imported only now: the CLI stays fast without it)."""
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        from fe_tui.errors import InputError
+
+        raise InputError(
+            "La consola necesita una terminal; use `fe-tui --help` para los comandos."
+        )
+    from fe_tui.services.console import Workspace
+    from fe_tui.store.db import Store
+    from fe_tui.tui.app import run_console
+
+    settings = settings or settings_from_context()
+    code = run_console(
+        company_nit=company_nit, workspace=Workspace(Store(settings.data_dir), settings)
+    )
+    if code:
+        sys.exit(code)
 
 
 def settings_from_context() -> Settings:

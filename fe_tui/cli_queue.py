@@ -64,16 +64,15 @@ def _queue(company_nit: str | None) -> Any:
 @json_option
 @handle_errors
 def demo(no_ui: bool, dian_url: str | None, as_json: bool) -> None:
-    """Crea la empresa de demostración (la de examples/) con un certificado de prueba."""
+    """Crea la empresa de demostración (la de examples/) y abre la consola sobre ella.
+
+    Con --no-ui solo la crea. Sin --data-dir ni FE_TUI_DATA_DIR usa una carpeta
+    temporal nueva: nunca toca los datos reales.
+    """
     from fe_tui.services.demo import DEMO_CERT_PASSWORD, create_demo_company
     from fe_tui.settings import Settings
     from fe_tui.store.db import Store
 
-    if not no_ui:
-        raise InputError(
-            "La consola todavía no está disponible en esta versión; use `fe-tui demo --no-ui` "
-            "y los comandos `fe-tui queue`."
-        )
     ctx = click.get_current_context()
     explicit = ctx.find_root().params.get("data_dir")
     import os
@@ -85,6 +84,11 @@ def demo(no_ui: bool, dian_url: str | None, as_json: bool) -> None:
         settings = settings_from_context()
     made = create_demo_company(Store(settings.data_dir), settings, dian_url=dian_url)
     company = made.company
+    if not no_ui:
+        from fe_tui.cli import open_console
+
+        open_console(company_nit=company.nit, settings=settings)
+        return
     where = dian_url or "simulador local dentro del proceso"
     if as_json:
         _emit_json(

@@ -163,3 +163,13 @@ def test_recent_association_waits_about_two_hours() -> None:
 def test_no_resolution_at_all() -> None:
     report = rs.analyze_numbering(NIT, [], {}, TODAY)
     assert codes(report) == ["sin_resolucion_vigente"] and report.days_until_trouble is None
+
+
+def test_slow_pace_on_a_huge_range_has_no_exhaustion_date() -> None:
+    """5 million numbers at 0.1 a day outlast the calendar: days, but no date (no crash)."""
+    big = res(start=990000000, end=995000000)
+    usage = {"FE": [0] * 29 + [3]}
+    report = rs.analyze_numbering(NIT, [big], {"FE": 990000002}, TODAY, daily_usage=usage)
+    status = report.resolutions[0]
+    assert status.days_to_exhaustion is not None and status.days_to_exhaustion > 3_000_000
+    assert status.exhaustion_date is None

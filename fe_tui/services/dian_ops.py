@@ -377,12 +377,14 @@ class DianSession:
         record = record or outcome.record
         data = outcome_to_dict(outcome)
         answer = None
+        request = None
         if record is not None:
             answer = record.response_envelope or None
+            request = record.request_envelope or None
             data["answer_bytes"] = record.response_bytes
             data["answer_truncated"] = record.answer_truncated
             data.setdefault("http_status", record.http_status)
-        await self.journal.arecord_call(key, event, answer, **data, **extra)
+        await self.journal.arecord_call(key, event, answer, request=request, **data, **extra)
 
     # -- questions --------------------------------------------------------------------------------
     async def status(self, key: str) -> oc.Outcome:

@@ -262,11 +262,16 @@ def analyze_numbering(
                 rate = _rate(usage.get(prefix, ()), limits.forecast_window_days)
                 if rate is not None and rate > 0:
                     days = math.ceil(Decimal(remaining) / rate)
+                    # A large range at a slow pace lasts beyond any calendar: no date then.
+                    try:
+                        exhaustion: date | None = today + timedelta(days=days)
+                    except OverflowError:
+                        exhaustion = None
                     status = status.model_copy(
                         update={
                             "daily_rate": rate,
                             "days_to_exhaustion": days,
-                            "exhaustion_date": today + timedelta(days=days),
+                            "exhaustion_date": exhaustion,
                         }
                     )
                 elif rate is not None:

@@ -70,6 +70,7 @@ from fe_tui.fileio import private_dir, write_private
 _KEY = re.compile(r"^[0-9a-fA-F]{16,128}$")
 _OPERATION = re.compile(r"^[A-Za-z]{1,40}$")
 _ANSWER_FILE = re.compile(r"^answer-[0-9TZ]+-[A-Za-z]{1,40}(?:-\d+)?\.xml$")
+_REQUEST_FILE = re.compile(r"^request-[0-9TZ]+-[A-Za-z]{1,40}(?:-\d+)?\.xml$")
 
 #: Events that record a call to DIAN about the document, or the start or refusal of one.
 CALL_EVENTS = frozenset({"prepared", "sent", "not_sent", "status_check"})
@@ -183,13 +184,34 @@ class Journal:
             ) from None
 
     def record_call(
-        self, document_key: str, event: str, answer: bytes | None, /, **data: Any
+        self,
+        document_key: str,
+        event: str,
+        answer: bytes | None,
+        /,
+        request: bytes | None = None,
+        **data: Any,
     ) -> None:
         """Append a call ``event`` (its summary ``data``), DIAN's raw ``answer`` beside it.
 
         The answer goes to its own file (atomic, fsynced, 0600, cut at
-        :data:`ANSWER_CAP`) before the event line that names it.
+        :data:`ANSWER_CAP`) before the event line that names it; so does the
+        SOAP ``request`` envelope when given (``request_file``; the client cuts it
+        at ``CallRecord.ENVELOPE_CAP``; it holds the certificate and a signature,
+        never a password or a key).
         """
+        if request:
+            folder = self._ensure(document_key)
+            operation = str(data.get("operation") or "request")
+            if not _OPERATION.match(operation):
+                operation = "request"
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            name, n = f"request-{stamp}-{operation}.xml", 1
+            while (folder / name).exists():
+                n += 1
+                name = f"request-{stamp}-{operation}-{n}.xml"
+            write_private(folder / name, request[: self.ANSWER_CAP])
+            data = {**data, "request_file": name}
         if answer:
             folder = self._ensure(document_key)
             operation = str(data.get("operation") or "answer")
@@ -221,6 +243,18 @@ class Journal:
             return None
         except OSError as exc:
             raise JournalError(f"No se puede leer el diario de envíos: {exc.strerror}.") from None
+
+    def request(self, document_key: str, event: JournalEvent) -> bytes | None:
+        """The SOAP request envelope stored with ``event`` (``None`` when not kept)."""
+        name = event.data.get("request_file")
+        if not isinstance(name, str) or not _REQUEST_FILE.match(name):
+            return None
+        try:
+            return (self._folder(document_key) / name).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise FeError(f"No se puede leer el diario de envíos: {exc.strerror}.") from None
 
     def events(self, document_key: str) -> list[JournalEvent]:
         """Every readable event of a document, oldest first (empty when never journaled)."""

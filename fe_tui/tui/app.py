@@ -1,0 +1,528 @@
+"""The console: :class:`FeConsole`, its main screen of four panes, header, footer and keys.
+
+Launch it with :func:`run_console` (what ``fe-tui`` and ``fe-tui demo`` call) or
+build ``FeConsole(Workspace.open(data_dir))`` yourself (tests, screenshots).
+
+Keys everywhere: ``1``–``4`` focus Certificado, Habilitación, Resoluciones and
+Cola; ``F1`` help for the focused pane; ``ctrl+p`` the command palette ("pane:
+verb" commands); ``ctrl+e`` the company switcher; ``F5`` reload; ``ctrl+q``
+quits. The footer shows only the keys that apply now (``check_action``).
+
+SSH: animations off, no mouse needed, a clean exit on SIGHUP (the terminal went
+away), colours from the 16 ANSI names and every state also in words, so it
+reads with 16 colours and with ``NO_COLOR``.
+
+The invoice form is another helper's: when ``fe_tui.tui.invoice_form`` exists,
+``n`` pushes its ``InvoiceFormScreen`` (imported lazily, see
+:meth:`FeConsole.open_invoice_form`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+import inspect
+import signal
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from fe_tui.crypto.certificates import LoadedCertificate
+from fe_tui.domain.company import Company
+from fe_tui.errors import FeError, InputError
+from fe_tui.services.console import ENVIRONMENT_LABELS, QueueView, Workspace
+from fe_tui.tui.panes import PANE_CSS, PaneMixin
+from fe_tui.tui.panes.certificate import CertificatePane
+from fe_tui.tui.panes.habilitacion import HabilitacionPane
+from fe_tui.tui.panes.queue import QueuePane
+from fe_tui.tui.panes.resolutions import ResolutionsPane
+
+#: Where the invoice form lives (built separately; optional in this build).
+INVOICE_FORM_MODULE = "fe_tui.tui.invoice_form"
+
+APP_CSS = (
+    PANE_CSS
+    + """
+Screen { layout: vertical; }
+#env-bar { height: 1; padding: 0 1; background: $panel; }
+#env-bar.env-produccion { background: ansi_red; color: ansi_bright_white; text-style: bold; }
+#env-bar.env-habilitacion { background: ansi_yellow; color: ansi_black; text-style: bold; }
+#env-bar.env-simulator { background: ansi_blue; color: ansi_bright_white; text-style: bold; }
+#top { height: 9; }
+MainScreen.-large #top { height: 13; }
+#top > .pane { width: 1fr; }
+QueuePane { height: 1fr; }
+"""
+)
+
+ENV_BANNERS = {
+    "produccion": ("PRODUCCIÓN", "documentos con efecto legal ante la DIAN"),
+    "habilitacion": ("HABILITACIÓN", "pruebas ante la DIAN, sin efecto legal"),
+    "simulator": ("SIMULADOR", "DIAN local de pruebas, nada sale de este equipo"),
+}
+
+
+def header_text(company: Company | None) -> str:
+    """The header line: environment first (always in words), then the company."""
+    if company is None:
+        return "fe-tui · sin empresa elegida (ctrl+e para elegir)"
+    word, meaning = ENV_BANNERS.get(company.environment, (company.environment, ""))
+    return f"{word} · {company.label} · {meaning}"
+
+
+def _console_commands() -> Any:
+    """The console's palette provider (imported when the palette opens)."""
+    from fe_tui.tui.commands import ConsoleCommands
+
+    return ConsoleCommands
+
+
+class MainScreen(Screen[None]):
+    """The four panes, the header and the footer."""
+
+    def compose(self) -> ComposeResult:
+        """Header, three summary panes on top, the queue below, the footer."""
+        yield Static("", id="env-bar")
+        with Horizontal(id="top"):
+            yield CertificatePane(id="pane-cert")
+            yield HabilitacionPane(id="pane-hab")
+            yield ResolutionsPane(id="pane-res")
+        yield QueuePane(id="pane-queue")
+        yield Footer()
+
+    def on_resize(self) -> None:
+        """Large terminals give the summary panes more room."""
+        self.set_class(self.size.height >= 34, "-large")
+
+
+class FeConsole(App[None]):
+    """The support agent's console over one data directory (see the module docstring)."""
+
+    TITLE = "fe-tui"
+    CSS = APP_CSS
+    COMMANDS = App.COMMANDS | {_console_commands}
+    BINDINGS = [
+        Binding("1", "focus_pane(1)", "Certificado", show=False, id="app.pane1"),
+        Binding("2", "focus_pane(2)", "Habilitación", show=False, id="app.pane2"),
+        Binding("3", "focus_pane(3)", "Resoluciones", show=False, id="app.pane3"),
+        Binding("4", "focus_pane(4)", "Cola", show=False, id="app.pane4"),
+        Binding("f1", "help", "Ayuda", id="app.help"),
+        Binding("ctrl+e", "switch_company", "Empresa", id="app.company"),
+        Binding("f5", "reload", "Actualizar", show=False, id="app.reload"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Comandos",
+            show=False,
+            priority=True,
+            id="app.palette",
+            tooltip="Abrir la paleta de comandos",
+        ),
+        Binding("ctrl+q", "quit", "Salir", priority=True, id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        company_nit: str | None = None,
+        transport: Any = None,
+        refresh_seconds: float = 5.0,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        #: DIAN transport override (tests); ``None``: the company's DIAN or the simulator.
+        self.transport = transport
+        self.refresh_seconds = refresh_seconds
+        self.animation_level = "none"
+        self.company: Company | None = workspace.current(company_nit)
+        self.queue_view: QueueView | None = None
+        self._certificates: dict[str, LoadedCertificate] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        """Main screen, SIGHUP, periodic refresh."""
+        self.push_screen(MainScreen())
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
+        self.call_after_refresh(self._show_company)
+        if self.refresh_seconds > 0:
+            self.set_interval(self.refresh_seconds, self._tick)
+
+    def on_unmount(self) -> None:
+        """Forget the certificates (keys live only in memory) and the signal handler."""
+        self._certificates.clear()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+    def _hangup(self) -> None:
+        """The terminal went away (SSH dropped): stop now, cleanly."""
+        self.exit(return_code=129)
+
+    def _tick(self) -> None:
+        """Catch up with changes made elsewhere (the CLI, another console)."""
+        if not isinstance(self.screen, MainScreen):
+            return
+        pane = self.queue_pane
+        if pane is not None and not pane.running:
+            pane.reload()
+
+    # -- panes ------------------------------------------------------------------------------------
+    @property
+    def main_screen(self) -> MainScreen | None:
+        """The main screen (``None`` before mount)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def panes(self) -> list[PaneMixin]:
+        """The four panes, in number order."""
+        main = self.main_screen
+        if main is None:
+            return []
+        found: list[PaneMixin] = []
+        for widget in main.query(".pane"):
+            if isinstance(widget, PaneMixin):
+                found.append(widget)
+        return sorted(found, key=lambda p: p.NUMBER)
+
+    @property
+    def queue_pane(self) -> QueuePane | None:
+        """The Cola pane."""
+        main = self.main_screen
+        if main is None:
+            return None
+        return main.query_one(QueuePane)
+
+    def _show_company(self) -> None:
+        main = self.main_screen
+        if main is None:
+            return
+        bar = main.query_one("#env-bar", Static)
+        bar.update(escape(header_text(self.company)))
+        for env in ENVIRONMENT_LABELS:
+            bar.set_class(
+                self.company is not None and self.company.environment == env, f"env-{env}"
+            )
+        self.queue_view = None
+        if self.company is not None:
+            try:
+                self.queue_view = self.workspace.queue(self.company)
+            except FeError as exc:
+                self.report(exc)
+        queue = self.queue_pane
+        if queue is not None:
+            queue.set_view(self.queue_view)
+        self.refresh_panes(queue_too=False)
+        if queue is not None:
+            queue.focus_pane()
+        if self.company is not None and self.workspace.known_password(self.company) is not None:
+            self._unlock_quietly(self.company)
+
+    @work(exclusive=True, group="unlock", exit_on_error=False)
+    async def _unlock_quietly(self, company: Company) -> None:
+        """The demo's (or FE_TUI_CERT_PASSWORD's) certificate needs no question."""
+        if self.workspace.certificate_path(company) is None:
+            return
+        if await self.certificate_for(company) is not None and company is self.company:
+            self.refresh_panes(queue_too=False)
+
+    def refresh_panes(self, *, queue_too: bool = True) -> None:
+        """Every pane reads its state again."""
+        for pane in self.panes():
+            if isinstance(pane, QueuePane) and not queue_too:
+                continue
+            pane.reload()
+
+    def action_focus_pane(self, number: int) -> None:
+        """Keys 1–4."""
+        if not isinstance(self.screen, MainScreen):
+            return
+        for pane in self.panes():
+            if number == pane.NUMBER:
+                pane.focus_pane()
+
+    def action_reload(self) -> None:
+        """F5."""
+        self.refresh_panes()
+
+    def focused_pane(self) -> PaneMixin | None:
+        """The pane that holds the focus."""
+        node = self.focused
+        while node is not None:
+            if isinstance(node, PaneMixin):
+                return node
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    # -- help -------------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        """F1: help for the focused pane (or the screen)."""
+        from fe_tui.tui.modals import HelpModal
+
+        pane = self.focused_pane()
+        source: Any = pane if pane is not None else self.screen
+        title = getattr(source, "TITLE", "") or "Consola"
+        text = getattr(source, "HELP", None) or GENERAL_HELP
+        keys = [
+            (b.key_display or b.key, b.description)
+            for b in getattr(source, "BINDINGS", [])
+            if isinstance(b, Binding) and b.description
+        ]
+        keys += [
+            ("1–4", "ir al panel Certificado, Habilitación, Resoluciones o Cola"),
+            ("F1", "esta ayuda"),
+            ("ctrl+p", "paleta de comandos"),
+            ("ctrl+e", "cambiar de empresa"),
+            ("F5", "actualizar"),
+            ("ctrl+q", "salir"),
+        ]
+        self.push_screen(HelpModal(str(title), str(text), keys))
+
+    # -- company ----------------------------------------------------------------------------------
+    @work(exclusive=True, group="company")
+    async def action_switch_company(self) -> None:
+        """ctrl+e: the company switcher (most urgent first)."""
+        from fe_tui.tui.modals import CompanySwitcher
+
+        companies = await asyncio.to_thread(self.workspace.companies)
+        env = {k: v for k, v in ENVIRONMENT_LABELS.items()}
+        options = [
+            (c.nit, f"{c.label} · {env.get(c.environment, c.environment)}") for c in companies
+        ]
+        chosen = await self.push_screen_wait(
+            CompanySwitcher(options, self.company.nit if self.company else None)
+        )
+        if chosen is None:
+            return
+        self.choose_company(chosen)
+
+    def choose_company(self, nit: str) -> None:
+        """Show company ``nit`` (and make it the current one)."""
+        try:
+            company = self.workspace.current(nit)
+        except FeError as exc:
+            self.report(exc)
+            return
+        assert company is not None
+        self.workspace.use(company)
+        self.company = company
+        self._show_company()
+
+    # -- certificates (in memory only) ------------------------------------------------------------
+    def loaded_certificate(self, company: Company) -> LoadedCertificate | None:
+        """The certificate unlocked in this session, if any."""
+        return self._certificates.get(company.nit)
+
+    async def certificate_for(self, company: Company) -> LoadedCertificate | None:
+        """The company's certificate: unlocked already, with a known password, or asked.
+
+        Must run in a worker (it may push the password modal). The password is
+        used once to decrypt and dropped; only the loaded key stays, in memory.
+        """
+        from fe_tui.tui.modals import TextModal
+
+        cached = self._certificates.get(company.nit)
+        if cached is not None:
+            return cached
+        if self.workspace.certificate_path(company) is None:
+            self.report(
+                InputError(
+                    f"{company.label} no tiene un certificado instalado; instálelo en el panel "
+                    "Certificado (1, luego i) o con `fe-tui cert install`."
+                )
+            )
+            return None
+        password = self.workspace.known_password(company)
+        if password is None:
+            password = await self.push_screen_wait(
+                TextModal(
+                    "Contraseña del certificado",
+                    f"Contraseña del certificado de {company.label}:",
+                    password=True,
+                    hint="Queda solo en la memoria de esta sesión. Enter acepta · Esc cancela",
+                    empty_error="Escriba la contraseña.",
+                )
+            )
+            if password is None:
+                return None
+        try:
+            loaded = await asyncio.to_thread(self.workspace.load_certificate, company, password)
+        except FeError as exc:
+            self.report(exc)
+            return None
+        finally:
+            del password
+        self._certificates[company.nit] = loaded
+        return loaded
+
+    def certificate_install_available(self) -> bool:
+        """Installing needs the company-certificates service."""
+        return _has("fe_tui.services.company_certs", "install_certificate")
+
+    async def install_certificate(self, company: Company, path: str, password: str) -> str:
+        """Install a new PKCS#12 through the company-certificates service."""
+        module = importlib.import_module("fe_tui.services.company_certs")
+        install = module.install_certificate
+        target = await asyncio.to_thread(lambda: Path(path).expanduser())
+        await asyncio.to_thread(install, self.workspace.store, company, target, password)
+        self._certificates.pop(company.nit, None)
+        return f"Certificado instalado para {company.label}."
+
+    # -- habilitación test set --------------------------------------------------------------------
+    def test_set_available(self) -> bool:
+        """The automated test set needs the habilitación service."""
+        return _has("fe_tui.services.habilitacion", "run_test_set")
+
+    def run_test_set(self) -> None:
+        """Run the test set in the background, progress in notifications."""
+        self._test_set()
+
+    @work(exclusive=True, group="test-set", exit_on_error=False)
+    async def _test_set(self) -> None:
+        company = self.company
+        if company is None or not self.test_set_available():
+            return
+        cert = await self.certificate_for(company)
+        if cert is None:
+            return
+        module = importlib.import_module("fe_tui.services.habilitacion")
+        hab = self.main_screen.query_one(HabilitacionPane) if self.main_screen else None
+
+        def progress(p: Any) -> None:
+            if hab is not None:
+                hab.show_progress(module.describe_test_set(p))
+
+        try:
+            result = await module.run_test_set(
+                self.workspace.store,
+                self.workspace.settings,
+                company,
+                cert,
+                progress=progress,
+                transport=self.transport,
+            )
+            self.notify(module.describe_test_set(result), title="Set de pruebas", timeout=10)
+        except FeError as exc:
+            self.report(exc)
+        finally:
+            if hab is not None:
+                hab.show_progress(None)
+        self.refresh_panes()
+
+    # -- documents --------------------------------------------------------------------------------
+    def open_detail(self, doc_id: str) -> None:
+        """Push the detail screen of ``doc_id``."""
+        from fe_tui.tui.detail import open_detail
+
+        if self.queue_view is None:
+            return
+        try:
+            screen = open_detail(self.queue_view.queue, doc_id)
+        except FeError as exc:
+            self.report(exc)
+            return
+        self.push_screen(screen)
+
+    def invoice_form_available(self) -> bool:
+        """Is the invoice form in this build."""
+        try:
+            return importlib.util.find_spec(INVOICE_FORM_MODULE) is not None
+        except (ImportError, ValueError):
+            return False
+
+    def open_invoice_form(self) -> None:
+        """``n``: push ``InvoiceFormScreen`` of :data:`INVOICE_FORM_MODULE` (lazy import).
+
+        It receives whichever of ``workspace``, ``company``, ``queue``, ``store``,
+        ``settings`` its constructor names; when it is dismissed the panes reload.
+        """
+        if not self.invoice_form_available() or self.company is None:
+            return
+        module = importlib.import_module(INVOICE_FORM_MODULE)
+        screen_cls = module.InvoiceFormScreen
+        offered = {
+            "workspace": self.workspace,
+            "company": self.company,
+            "queue": self.queue_view.queue if self.queue_view else None,
+            "store": self.workspace.store,
+            "settings": self.workspace.settings,
+        }
+        try:
+            params = inspect.signature(screen_cls).parameters
+        except (TypeError, ValueError):
+            params = {}  # type: ignore[assignment]
+        kwargs = {k: v for k, v in offered.items() if k in params}
+        self.push_screen(screen_cls(**kwargs), lambda _result: self.refresh_panes())
+
+    # -- errors, in one place ---------------------------------------------------------------------
+    def report(self, exc: BaseException) -> None:
+        """Show an error: fe-tui errors by their Spanish message, anything else by its kind."""
+        if isinstance(exc, FeError):
+            self.notify(exc.message, title="No se pudo", severity="error", timeout=10)
+        else:
+            self.notify(
+                f"Error inesperado ({type(exc).__name__}): {exc}",
+                title="Error",
+                severity="error",
+                timeout=10,
+            )
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: the palette, in Spanish."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(CommandPalette(placeholder="Buscar comandos…", id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The application's own commands, in Spanish."""
+        yield SystemCommand("app: salir", "Cerrar la consola (ctrl+q)", self.action_quit)
+        yield SystemCommand(
+            "app: tema", "Cambiar los colores de la consola", self.action_change_theme
+        )
+        yield SystemCommand(
+            "app: captura de pantalla",
+            "Guardar un SVG de la pantalla actual",
+            lambda: self.set_timer(0.1, self.deliver_screenshot),
+        )
+
+
+GENERAL_HELP = """\
+## fe-tui: consola de facturación electrónica DIAN
+
+Cuatro paneles: **1** Certificado, **2** Habilitación, **3** Resoluciones y **4** Cola.
+La barra de arriba dice la empresa y el ambiente (PRODUCCIÓN en rojo, habilitación en
+amarillo, simulador en azul). Abajo, solo las teclas que sirven ahora.
+"""
+
+
+def _has(module: str, name: str) -> bool:
+    try:
+        return hasattr(importlib.import_module(module), name)
+    except ImportError:
+        return False
+
+
+def run_console(
+    data_dir: Path | None = None,
+    *,
+    company_nit: str | None = None,
+    workspace: Workspace | None = None,
+) -> int:
+    """Open the console on ``data_dir`` (or ``workspace``) and return the exit code."""
+    ws = workspace or Workspace.open(data_dir)
+    app = FeConsole(ws, company_nit=company_nit)
+    app.run()
+    return app.return_code or 0
