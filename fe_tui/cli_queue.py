@@ -132,12 +132,16 @@ def queue() -> None:
 @json_option
 @handle_errors
 def queue_add(files: tuple[Path, ...], company_nit: str | None, draft: bool, as_json: bool) -> None:
-    """Agrega documentos JSON (docs/invoice-json.md); el número lo asigna la resolución."""
+    """Agrega documentos JSON (docs/invoice-json.md); el número lo asigna la resolución.
+
+    Varios archivos se agregan juntos: todos o ninguno (si uno no es válido, no se usa
+    ningún número).
+    """
     from fe_tui.fileio import read_input
     from fe_tui.services.documents import MAX_JSON_BYTES
 
     q = _queue(company_nit)
-    added = []
+    items = []
     for path in files:
         raw = read_input(path, max_bytes=MAX_JSON_BYTES, what="El JSON")
         try:
@@ -146,7 +150,13 @@ def queue_add(files: tuple[Path, ...], company_nit: str | None, draft: bool, as_
             raise InputError(f"{path.name} no es un JSON válido.") from None
         if not isinstance(data, dict):
             raise InputError(f"{path.name}: se esperaba un objeto JSON.")
-        result = q.add(data, draft=draft)
+        items.append(data)
+    if len(items) > 1:
+        results = q.add_many(items, draft=draft, labels=[p.name for p in files])
+    else:
+        results = [q.add(items[0], draft=draft)]
+    added = []
+    for path, result in zip(files, results, strict=True):
         added.append({"file": str(path), **result.record.to_dict(), "warnings": result.warnings})
         if not as_json:
             rec = result.record
