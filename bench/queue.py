@@ -169,10 +169,13 @@ def main() -> None:
     print(f"pipeline {rate:.0f} documents/s ({args.docs} documents), sign+zip {floor:.0f}/s")
     print(f"ratio pipeline / sign+zip  {rate / floor:.2f}")
     if not args.no_force_run:
-        forced, floor2 = pipeline(args.docs, force=True)
+        # Same pipeline without the preflight, on fewer documents (it is the comparison,
+        # not the measure the issue asks for).
+        n_forced = min(args.docs, 2000)
+        forced, floor2 = pipeline(n_forced, force=True)
         print(
-            f"pipeline without the preflight (--force) {forced:.0f} documents/s, "
-            f"sign+zip {floor2:.0f}/s, ratio {forced / floor2:.2f}"
+            f"pipeline without the preflight (--force) {forced:.0f} documents/s "
+            f"({n_forced} documents), sign+zip {floor2:.0f}/s, ratio {forced / floor2:.2f}"
         )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"(this process peak RSS {rss:.0f} MB)")
