@@ -309,16 +309,28 @@ def queue_reconcile(company_nit: str | None, password_env: str, as_json: bool) -
 @company_option
 @click.option("--state", default=None, help="Solo este estado (ready, rejected, accepted…).")
 @click.option("--prefix", default=None, help="Solo este prefijo.")
+@click.option(
+    "--offset", type=click.IntRange(0), default=0, help="Saltar los primeros N documentos."
+)
+@click.option(
+    "--limit", type=click.IntRange(0), default=None, help="Mostrar a lo sumo N documentos."
+)
 @json_option
 @handle_errors
 def queue_list(
-    company_nit: str | None, state: str | None, prefix: str | None, as_json: bool
+    company_nit: str | None,
+    state: str | None,
+    prefix: str | None,
+    offset: int,
+    limit: int | None,
+    as_json: bool,
 ) -> None:
-    """Lista los documentos de la cola."""
+    """Lista los documentos de la cola (los más antiguos primero; con --state, en el orden
+    en que entraron a ese estado)."""
     from fe_tui.services.invoice_queue import STATE_LABELS
 
     q = _queue(company_nit)
-    records = q.list(state, prefix)
+    records = q.list(state, prefix, offset=offset, limit=limit)
     if as_json:
         _emit_json([r.to_dict() for r in records])
         return

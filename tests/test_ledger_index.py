@@ -7,6 +7,7 @@ always say what a full scan (and a replay from disk) says.
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,14 @@ def test_list_pages_and_search(tmp_path: Path) -> None:
     assert found is not None and found.doc_id == target.doc_id
     assert q.search(str(target.number)) is q.search(target.doc_id)
     assert q.search("no-existe") is None
+    from click.testing import CliRunner
+
+    from fe_tui.cli import main
+
+    base = ["--data-dir", str(world.settings.data_dir), "queue", "list", "--json"]
+    page = CliRunner().invoke(main, [*base, "--state", "held", "--offset", "1", "--limit", "2"])
+    assert [d["id"] for d in json.loads(page.output)] == [r.doc_id for r in recs[3:9:3]]
+    assert CliRunner().invoke(main, [*base, "--limit", "-1"]).exit_code == 2
 
 
 async def test_the_runner_group_commits_and_keeps_records_durable_first(
