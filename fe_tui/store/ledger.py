@@ -123,8 +123,9 @@ class Ledger:
     last_numbers: dict[str, int] = field(default_factory=dict)
     #: doc_id → record, per state, in the order documents entered that state
     by_state: dict[str, dict[str, DocRecord]] = field(default_factory=dict)
-    _by_number: dict[int, list[str]] = field(default_factory=dict)
-    _by_cufe: dict[str, list[str]] = field(default_factory=dict)
+    #: number / CUFE → doc_id (a list only when several documents share it: memory)
+    _by_number: dict[int, str | list[str]] = field(default_factory=dict)
+    _by_cufe: dict[str, str | list[str]] = field(default_factory=dict)
     _tails: dict[int, _Tail] = field(default_factory=dict)
     _pending: list[dict[str, Any]] = field(default_factory=list)
     #: requests of the open transaction: (segment, offset of the first, lines)
@@ -202,7 +203,7 @@ class Ledger:
             self.docs[doc_id] = rec
             self.by_state.setdefault(rec.state, {})[doc_id] = rec
             if rec.number is not None:
-                self._by_number.setdefault(rec.number, []).append(doc_id)
+                _multi_add(self._by_number, rec.number, doc_id)
             self._note_number(rec.prefix, rec.number)
             draft = self.docs.get(str(ev.get("promoted_from") or ""))
             if draft is not None:
@@ -221,7 +222,7 @@ class Ledger:
         if "cufe" in ev and ev["cufe"] != rec.cufe:
             self._drop_cufe(rec)
             if isinstance(ev["cufe"], str) and ev["cufe"]:
-                self._by_cufe.setdefault(ev["cufe"].lower(), []).append(doc_id)
+                _multi_add(self._by_cufe, _key(ev["cufe"]), doc_id)
         for name in ("cufe", "message", "issue_date", "void_reason"):
             if name in ev:
                 setattr(rec, name, ev[name])
@@ -231,7 +232,7 @@ class Ledger:
             rec.attempts += 1
         if kind == "numbered":
             rec.number = int(ev["number"])
-            self._by_number.setdefault(rec.number, []).append(doc_id)
+            _multi_add(self._by_number, rec.number, doc_id)
             self._note_number(rec.prefix, rec.number)
         if kind == "corrected":
             rec.revision += 1
@@ -252,16 +253,13 @@ class Ledger:
         bucket = self.by_state.get(rec.state)
         if bucket is not None:
             bucket.pop(rec.doc_id, None)
-        if rec.number is not None and rec.doc_id in self._by_number.get(rec.number, []):
-            self._by_number[rec.number].remove(rec.doc_id)
+        if rec.number is not None:
+            _multi_remove(self._by_number, rec.number, rec.doc_id)
         self._drop_cufe(rec)
 
     def _drop_cufe(self, rec: DocRecord) -> None:
-        owners = self._by_cufe.get(rec.cufe.lower()) if rec.cufe else None
-        if owners is not None and rec.doc_id in owners:
-            owners.remove(rec.doc_id)
-            if not owners:
-                del self._by_cufe[(rec.cufe or "").lower()]
+        if rec.cufe:
+            _multi_remove(self._by_cufe, _key(rec.cufe), rec.doc_id)
 
     def _note_number(self, prefix: str, number: int | None) -> None:
         if number is not None and number > self.last_numbers.get(prefix, -1):
@@ -279,8 +277,8 @@ class Ledger:
             return self.docs[text]
         matches: list[str] = []
         if text.isdigit():
-            matches += self._by_number.get(int(text), [])
-        for doc_id in self._by_cufe.get(text.lower(), []):
+            matches += _multi_get(self._by_number, int(text))
+        for doc_id in _multi_get(self._by_cufe, _key(text)):
             if doc_id not in matches:
                 matches.append(doc_id)
         return self.docs[matches[0]] if len(matches) == 1 else None
@@ -439,6 +437,39 @@ class Ledger:
         _append_fsync(self._segment_path("events", segment), lines)
         # Apply through the same path readers use, so the index is what the disk says.
         self.refresh()
+
+
+def _key(cufe: str) -> str:
+    """The CUFE as an index key (lowercase; the same object when it already is)."""
+    return cufe if cufe.islower() else cufe.lower()
+
+
+def _multi_add(index: dict[Any, str | list[str]], key: Any, doc_id: str) -> None:
+    found = index.get(key)
+    if found is None:
+        index[key] = doc_id
+    elif isinstance(found, str):
+        if found != doc_id:
+            index[key] = [found, doc_id]
+    elif doc_id not in found:
+        found.append(doc_id)
+
+
+def _multi_remove(index: dict[Any, str | list[str]], key: Any, doc_id: str) -> None:
+    found = index.get(key)
+    if found == doc_id:
+        del index[key]
+    elif isinstance(found, list) and doc_id in found:
+        found.remove(doc_id)
+        if len(found) == 1:
+            index[key] = found[0]
+
+
+def _multi_get(index: dict[Any, str | list[str]], key: Any) -> list[str]:
+    found = index.get(key)
+    if found is None:
+        return []
+    return [found] if isinstance(found, str) else list(found)
 
 
 def _append_position(path: Path) -> int:
