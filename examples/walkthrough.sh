@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Recorrido por el núcleo de documentos sobre los ejemplos incluidos:
 # certificado → construir → firmar → verificar → CUFE → documento alterado →
-# envío al simulador local de la DIAN (doble de pruebas) → estado → Regla 90 → rechazo → rangos.
+# envío al simulador local de la DIAN (doble de pruebas) → estado → Regla 90 → rechazo → rangos →
+# cola de documentos de la empresa de demostración (numerar, firmar, revisar, enviar, listar).
 # Usa examples/certificado-prueba.p12: un PKCS#12 heredado (RC2-40/3DES) hecho con
 # llaves de prueba, contraseña «prueba-rc2». No es un certificado real.
 set -euo pipefail
@@ -80,6 +81,14 @@ echo "código de salida: $code"
 
 step "Rangos de numeración del software (GetNumberingRange)"
 fe-tui dian ranges --nit 900373076 --software-id "$(python3 -c 'import json; print(json.load(open("examples/factura.json"))["software"]["software_id"])')"
+
+step "Cola de documentos: empresa de demostración (simulador dentro del proceso), numerar, firmar, revisar y enviar"
+datos="$out/datos"
+fe-tui --data-dir "$datos" demo --no-ui
+export FE_TUI_CERT_PASSWORD=fe-tui-demo
+fe-tui --data-dir "$datos" queue add examples/factura.json examples/factura-consumidor-final.json
+fe-tui --data-dir "$datos" queue run
+fe-tui --data-dir "$datos" queue list
 
 step "Listo. Archivos en $out"
 ls -l "$out"

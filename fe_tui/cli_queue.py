@@ -136,12 +136,16 @@ def queue() -> None:
 @json_option
 @handle_errors
 def queue_add(files: tuple[Path, ...], company_nit: str | None, draft: bool, as_json: bool) -> None:
-    """Agrega documentos JSON (docs/invoice-json.md); el número lo asigna la resolución."""
+    """Agrega documentos JSON (docs/invoice-json.md); el número lo asigna la resolución.
+
+    Varios archivos se agregan juntos: todos o ninguno (si uno no es válido, no se usa
+    ningún número).
+    """
     from fe_tui.fileio import read_input
     from fe_tui.services.documents import MAX_JSON_BYTES
 
     q = _queue(company_nit)
-    added = []
+    items = []
     for path in files:
         raw = read_input(path, max_bytes=MAX_JSON_BYTES, what="El JSON")
         try:
@@ -150,7 +154,13 @@ def queue_add(files: tuple[Path, ...], company_nit: str | None, draft: bool, as_
             raise InputError(f"{path.name} no es un JSON válido.") from None
         if not isinstance(data, dict):
             raise InputError(f"{path.name}: se esperaba un objeto JSON.")
-        result = q.add(data, draft=draft)
+        items.append(data)
+    if len(items) > 1:
+        results = q.add_many(items, draft=draft, labels=[p.name for p in files])
+    else:
+        results = [q.add(items[0], draft=draft)]
+    added = []
+    for path, result in zip(files, results, strict=True):
         added.append({"file": str(path), **result.record.to_dict(), "warnings": result.warnings})
         if not as_json:
             rec = result.record
@@ -303,16 +313,28 @@ def queue_reconcile(company_nit: str | None, password_env: str, as_json: bool) -
 @company_option
 @click.option("--state", default=None, help="Solo este estado (ready, rejected, accepted…).")
 @click.option("--prefix", default=None, help="Solo este prefijo.")
+@click.option(
+    "--offset", type=click.IntRange(0), default=0, help="Saltar los primeros N documentos."
+)
+@click.option(
+    "--limit", type=click.IntRange(0), default=None, help="Mostrar a lo sumo N documentos."
+)
 @json_option
 @handle_errors
 def queue_list(
-    company_nit: str | None, state: str | None, prefix: str | None, as_json: bool
+    company_nit: str | None,
+    state: str | None,
+    prefix: str | None,
+    offset: int,
+    limit: int | None,
+    as_json: bool,
 ) -> None:
-    """Lista los documentos de la cola."""
+    """Lista los documentos de la cola (los más antiguos primero; con --state, en el orden
+    en que entraron a ese estado)."""
     from fe_tui.services.invoice_queue import STATE_LABELS
 
     q = _queue(company_nit)
-    records = q.list(state, prefix)
+    records = q.list(state, prefix, offset=offset, limit=limit)
     if as_json:
         _emit_json([r.to_dict() for r in records])
         return

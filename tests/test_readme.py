@@ -115,3 +115,6 @@ def test_readme_examples_run_as_written(tmp_path: Path) -> None:
     assert (tmp_path / "factura-firmada.xml").exists()
     assert "Coincide." in proc.stdout
     assert "ha sido autorizada" in proc.stdout
+    # The walkthrough's queue part: both examples numbered, checked, sent and accepted.
+    assert re.search(r"SETP990000000 +01 +aceptada", proc.stdout), proc.stdout[-2000:]
+    assert re.search(r"SETP990000001 +01 +aceptada", proc.stdout), proc.stdout[-2000:]

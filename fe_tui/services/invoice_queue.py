@@ -52,10 +52,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import os
 import random
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -279,6 +280,38 @@ class InvoiceQueue:
         assert rec is not None
         return AddResult(rec, tuple(warnings))
 
+    def add_many(
+        self,
+        items: Sequence[dict[str, Any]],
+        *,
+        draft: bool = False,
+        labels: Sequence[str] | None = None,
+    ) -> list[AddResult]:
+        """:meth:`add` for several documents in one ledger transaction: all or none.
+
+        Every document is validated and numbered (consecutive numbers, in order)
+        inside one lock; the requests and the ``added`` events are then written
+        with one fsync each, whatever their count. If one document is refused,
+        nothing is recorded and no number is used; the error names the document
+        (``labels[i]``, e.g. its file name, or its position).
+        """
+        added = []
+        with self.ledger.transaction() as ledger:
+            for i, data in enumerate(items):
+                try:
+                    added.append(self._add_locked(ledger, data, draft=draft))
+                except FeError as exc:
+                    label = labels[i] if labels is not None else f"documento {i + 1}"
+                    raise QueueError(
+                        f"{label}: {exc.message} No se agregó ninguno de los {len(items)}."
+                    ) from None
+        results = []
+        for doc_id, warnings in added:
+            rec = self.ledger.get(doc_id)
+            assert rec is not None
+            results.append(AddResult(rec, tuple(warnings)))
+        return results
+
     def _add_locked(
         self,
         ledger: Ledger,
@@ -328,7 +361,7 @@ class InvoiceQueue:
                 data, alloc.number, alloc.prefix, alloc.resolution, when
             )
             doc_id, rec_prefix, number = alloc.doc_id, alloc.prefix, alloc.number
-            if doc_id in ledger.docs:
+            if ledger.has(doc_id):
                 raise QueueError(f"El número {doc_id} ya está en la cola.")  # never reached
         doc = request.document
         reference = None
@@ -464,16 +497,41 @@ class InvoiceQueue:
             raise QueueError(f"No hay un documento {doc_id!r} en la cola de {self.company.label}.")
         return rec
 
-    def list(self, state: str | None = None, prefix: str | None = None) -> list[DocRecord]:
-        """Documents (of one state or prefix), oldest first."""
-        self.ledger.refresh()
+    def list(
+        self,
+        state: str | None = None,
+        prefix: str | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        refresh: bool = True,
+    ) -> list[DocRecord]:
+        """Documents (of one state or prefix), oldest first; a page with ``offset``/``limit``.
+
+        With a state, only that state's documents are looked at (the ledger's
+        per-state index: oldest first means "first to enter the state"); a page
+        costs O(offset + limit) of the documents that match, not O(all).
+        ``refresh=False`` skips reading other processes' appends (a console that
+        refreshes once per frame).
+        """
+        if refresh:
+            self.ledger.refresh()
         if state is not None and state not in STATES:
             raise QueueError(f"Estado desconocido: {state!r}. Use uno de: {', '.join(STATES)}.")
-        return [
-            r
-            for r in self.ledger.docs.values()
-            if (state is None or r.state == state) and (prefix is None or r.prefix == prefix)
-        ]
+        source = list(
+            self.ledger.by_state.get(state, {}).values()
+            if state is not None
+            else self.ledger.docs.values()
+        )
+        matching = (r for r in source if prefix is None or r.prefix == prefix)
+        stop = None if limit is None else offset + max(0, limit)
+        return list(itertools.islice(matching, max(0, offset), stop))
+
+    def search(self, text: str) -> DocRecord | None:
+        """A document by id (``SETP990000001``), number alone when unambiguous, or CUFE/CUDE
+        (O(1): the ledger's indexes)."""
+        self.ledger.refresh()
+        return self.ledger.find(text)
 
     def show(self, doc_id: str) -> dict[str, Any]:
         """One document: its record, request and history."""
@@ -602,37 +660,76 @@ class _Runner:
         self.only: frozenset[str] | None = None
         self.on_outcome: Callable[[str, oc.Outcome], None] | None = None
         self.until: Callable[[], bool] | None = None
+        #: group commit: (events, future) waiting for the next ledger append
+        self._batch: list[tuple[list[tuple[str, str, dict[str, Any]]], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
 
-    # Ledger writes fsync: they run in a thread so the event loop never waits on the disk.
+    # -- ledger writes: group commit -----------------------------------------------------------
+    # Every event is durable (fsynced) before _record returns, so the effect it records
+    # (building under a number, sending under a CUFE) always comes after it. Events that
+    # arrive while an append is in flight go together in the next one: one lock, one
+    # write and one fsync for all of them, in a thread so the loop never waits on the disk.
     async def _record(self, event: str, doc_id: str, **data: Any) -> None:
-        def write() -> None:
-            with self.ledger.transaction() as ledger:
-                ledger.append(event, doc_id, **data)
+        await self._record_many([(event, doc_id, data)])
 
-        async with self._lock:
-            await asyncio.to_thread(write)
+    async def _record_many(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._batch.append((events, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches())
+        await future
 
-    def _due(self, reconcile_only: bool) -> list[DocRecord]:
+    async def _write_batches(self) -> None:
+        while self._batch:
+            batch, self._batch = self._batch, []
+
+            def write(batch: list[Any] = batch) -> None:
+                with self.ledger.transaction() as ledger:
+                    for events, _ in batch:
+                        for event, doc_id, data in events:
+                            ledger.append(event, doc_id, **data)
+
+            try:
+                await asyncio.to_thread(write)
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+    # -- what to do next: from the ledger's per-state index, not a scan of every document ----
+    def _states(self, reconcile_only: bool) -> tuple[str, ...]:
+        if reconcile_only:
+            return (NEEDS_RECONCILE, SIGNED, SENDING)
+        states = (NEEDS_RECONCILE, SIGNED, SENDING, RETRYABLE, READY)
+        return (*states, HELD) if self.force else states
+
+    def _due(self, reconcile_only: bool, limit: int | None = None) -> list[DocRecord]:
+        """Documents to work on now, at most ``limit`` (cost O(limit + skipped), not O(n))."""
         now = time.time()
         due: list[DocRecord] = []
         if self.until is not None and self.until():
             return due
-        for rec in self.ledger.docs.values():
-            if rec.state not in ACTIVE and not (self.force and rec.state == HELD):
-                continue
-            if rec.doc_id in self.in_flight:
-                continue
-            if rec.doc_id in self.given_up:
-                continue
-            if self.only is not None and rec.doc_id not in self.only:
-                continue
-            if reconcile_only and rec.state not in (SIGNED, SENDING, NEEDS_RECONCILE):
-                continue
-            if rec.next_attempt_at is not None and rec.next_attempt_at > now:
-                continue
-            if rec.kind != "invoice" and rec.reference and not self._reference_ready(rec):
-                continue
-            due.append(rec)
+        for state in self._states(reconcile_only):
+            # A copy (atomic under the GIL): ledger threads may apply events meanwhile.
+            for rec in list(self.ledger.by_state.get(state, {}).values()):
+                if rec.doc_id in self.in_flight or rec.doc_id in self.given_up:
+                    continue
+                if self.only is not None and rec.doc_id not in self.only:
+                    continue
+                if rec.next_attempt_at is not None and rec.next_attempt_at > now:
+                    continue
+                if rec.kind != "invoice" and rec.reference and not self._reference_ready(rec):
+                    continue
+                due.append(rec)
+                if limit is not None and len(due) >= limit:
+                    return due
         return due
 
     def _waiting(self, reconcile_only: bool) -> float | None:
@@ -642,12 +739,11 @@ class _Runner:
         now = time.time()
         times = [
             rec.next_attempt_at
-            for rec in self.ledger.docs.values()
-            if rec.state in ACTIVE
-            and rec.doc_id not in self.given_up
+            for state in self._states(reconcile_only)
+            for rec in list(self.ledger.by_state.get(state, {}).values())
+            if rec.doc_id not in self.given_up
             and (self.only is None or rec.doc_id in self.only)
             and rec.next_attempt_at is not None
-            and (not reconcile_only or rec.state in (SIGNED, SENDING, NEEDS_RECONCILE))
         ]
         return max(0.0, min(times) - now) if times else None
 
@@ -671,38 +767,58 @@ class _Runner:
         await asyncio.to_thread(self.ledger.refresh)
         # Start-up: whatever was signed or on its way when the last run stopped is
         # ambiguous until DIAN is asked.
-        for rec in list(self.ledger.docs.values()):
-            if rec.state in (SIGNED, SENDING):
-                await self._record(
-                    "state",
-                    rec.doc_id,
-                    state=NEEDS_RECONCILE,
-                    next_at=None,
-                    message="La ejecución anterior se interrumpió; se consulta a la DIAN antes "
-                    "de reenviar.",
-                )
+        interrupted = [
+            rec
+            for state in (SIGNED, SENDING)
+            for rec in self.ledger.by_state.get(state, {}).values()
+        ]
+        if interrupted:
+            message = (
+                "La ejecución anterior se interrumpió; se consulta a la DIAN antes de reenviar."
+            )
+            await self._record_many(
+                [
+                    (
+                        "state",
+                        rec.doc_id,
+                        {"state": NEEDS_RECONCILE, "next_at": None, "message": message},
+                    )
+                    for rec in interrupted
+                ]
+            )
         self.total = len(self._due(reconcile_only)) + sum(
             1
-            for r in self.ledger.docs.values()
-            if r.state in ACTIVE
-            and r.next_attempt_at is not None
+            for state in self._states(reconcile_only)
+            for r in self.ledger.by_state.get(state, {}).values()
+            if r.next_attempt_at is not None
             and (self.only is None or r.doc_id in self.only)
         )
         self._emit()
         work: asyncio.Queue[DocRecord | None] = asyncio.Queue()
         workers = [asyncio.create_task(self._worker(work)) for _ in range(self.concurrency)]
+        window = self.concurrency * 4
         try:
             while True:
-                due = self._due(reconcile_only)
+                crashed = next((w for w in workers if w.done()), None)
+                if crashed is not None:
+                    # Workers end only when told to: one that ended hit an unexpected error.
+                    # Surface it instead of waiting for documents no one will take.
+                    crashed.result()
+                    raise RuntimeError("a queue worker ended unexpectedly")
+                self._wake.clear()
+                room = window - len(self.in_flight)
+                due = self._due(reconcile_only, limit=max(room, 1))
                 now = time.monotonic()
                 if due and not self.breaker.allow(now):
                     await asyncio.sleep(min(self.breaker.wait_time(now), 1.0))
                     continue
-                for rec in due[: self.concurrency * 4 - len(self.in_flight)]:
+                for rec in due[: max(room, 0)]:
                     self.in_flight.add(rec.doc_id)
                     work.put_nowait(rec)
                 if self.in_flight:
-                    await asyncio.sleep(0.005)
+                    # Until a worker finishes (or a backed-off document may be due).
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), 0.05)
                     continue
                 if due:
                     continue
@@ -735,6 +851,7 @@ class _Runner:
                 await self._fail(rec, exc.message)
             finally:
                 self.in_flight.discard(rec.doc_id)
+                self._wake.set()
 
     async def _fail(self, rec: DocRecord, message: str) -> None:
         """A local problem (the document cannot be built or signed): visible, not retried."""
@@ -760,7 +877,9 @@ class _Runner:
             raise QueueError(
                 f"{rec.doc_id} no es válido hoy:\n" + format_validation_error(exc)
             ) from None
-        built = documents.build(request)
+        # The preflight validates the schema itself (ZB01 holds the document); forced
+        # documents are still validated while building.
+        built = documents.build(request, validate=self.force)
         signed = documents.sign_tree(built.document.root, self.cert, role=request.signer_role)
         report = None if self.force else preflight(signed, self.registry)
         return signed, built.document.uuid, request.document.issue_at.date().isoformat(), report
@@ -788,8 +907,13 @@ class _Runner:
                 rec.doc_id,
                 message="Enviado sin la revisión local (queue run --force).",
             )
-        await self._record("state", rec.doc_id, state=SIGNED, cufe=cufe, issue_date=issue_date)
-        await self._record("state", rec.doc_id, state=SENDING, next_at=None)
+        # Both durable (one append) before the first byte leaves.
+        await self._record_many(
+            [
+                ("state", rec.doc_id, {"state": SIGNED, "cufe": cufe, "issue_date": issue_date}),
+                ("state", rec.doc_id, {"state": SENDING, "next_at": None}),
+            ]
+        )
         if self.batch_wait and self.test_set_id:
             result = await self.sender.submit(
                 xml, test_set_id=self.test_set_id, wait=self.batch_wait

@@ -73,7 +73,7 @@ def next_number(
     """
     if kind != "invoice":
         chosen = prefix or note_prefix(store, company_nit, kind)
-        return Allocation(chosen, ledger.last_numbers.get(chosen, 0) + 1, None)
+        return Allocation(chosen, (ledger.last_number(chosen) or 0) + 1, None)
     resolutions = store.resolutions(company_nit)
     if prefix is None:
         prefixes = sorted({r.prefix for r in resolutions if r.valid_on(on)})
@@ -90,7 +90,7 @@ def next_number(
             f"La empresa {company_nit} no tiene una resolución de numeración para el prefijo "
             f"'{prefix}'. Sincronice los rangos con la DIAN (`fe-tui ranges sync`) o regístrela."
         )
-    last = ledger.last_numbers.get(prefix)
+    last = ledger.last_number(prefix)
     for res in sorted(own, key=lambda r: r.from_number):
         if not res.valid_on(on):
             continue

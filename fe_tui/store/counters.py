@@ -6,6 +6,12 @@ processes (a CLI run while the console is open), so the counter file is
 locked with ``fcntl.flock`` while it is read, incremented and replaced
 atomically. One small JSON file suffices: there is one counter per issuer,
 year and type, and an increment rewrites a few hundred bytes.
+
+Concurrent :meth:`FileCounters.anext` calls of one event loop are coalesced:
+the calls that arrive while a write is in flight are served by the next one
+(one lock, one replace and one fsync for all of them, each caller still gets
+its own consecutive, in order, and the file is durable before any of them is
+returned). The counter never advances for a number nobody asked for.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from fe_tui.errors import CounterError
@@ -36,6 +42,11 @@ class FileCounters:
     def __init__(self, state_dir: Path | None = None) -> None:
         self.dir = state_dir or default_state_dir()
         self.path = self.dir / "file-counters.json"
+        #: per event loop: callers waiting for the next coalesced write
+        self._waiting: dict[
+            asyncio.AbstractEventLoop, list[tuple[tuple[str, int, str], asyncio.Future[int]]]
+        ] = {}
+        self._writers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, int]]:
@@ -69,9 +80,45 @@ class FileCounters:
             data[key] = value
         return value
 
+    def next_many(self, keys: Sequence[tuple[str, int, str]]) -> list[int]:
+        """:meth:`next` for each ``(nit, year, kind)``, in order, under one lock and one write."""
+        values = []
+        with self._locked() as data:
+            for nit, year, kind in keys:
+                key = f"{nit}/{year}/{kind}"
+                value = data.get(key, 0) + 1
+                data[key] = value
+                values.append(value)
+        return values
+
     async def anext(self, nit: str, year: int, kind: str) -> int:
-        """:meth:`next` in a thread (it locks and fsyncs)."""
-        return await asyncio.to_thread(self.next, nit, year, kind)
+        """:meth:`next` in a thread (it locks and fsyncs), coalesced with concurrent calls."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._waiting.setdefault(loop, []).append(((nit, year, kind), future))
+        writer = self._writers.get(loop)
+        if writer is None or writer.done():
+            self._writers[loop] = loop.create_task(self._drain(loop))
+        return await future
+
+    async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            while self._waiting.get(loop):
+                batch = self._waiting.pop(loop)
+                try:
+                    values = await asyncio.to_thread(self.next_many, [k for k, _ in batch])
+                except BaseException as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (_, future), value in zip(batch, values, strict=True):
+                    if not future.done():
+                        future.set_result(value)
+        finally:
+            self._writers.pop(loop, None)
 
     def peek(self, nit: str, year: int, kind: str) -> int:
         """The last consecutive used (0 if none)."""

@@ -11,7 +11,14 @@ slower at 100k records than at 1k). Instead, per company::
         .lock                   flock: one writer at a time, across processes
 
 - **O(1) per state change**: a change appends one line to the open segment and
-  fsyncs it. Closed segments are never rewritten. Nothing is rewritten.
+  fsyncs it. Closed segments are never rewritten. Nothing is rewritten. A
+  transaction may hold many events (and many requests): they are written in
+  one append and one fsync per file (requests first, then the events that
+  name them), so a caller can group-commit several changes.
+- **Indexes in memory**: documents per state (insertion-ordered: the order they
+  entered the state), per number and per CUFE, kept as events are applied, so
+  :meth:`Ledger.counts`, :meth:`Ledger.in_state` and :meth:`Ledger.find` cost
+  O(states) / O(that state) / O(1), not O(documents).
 - **Readers rebuild an index** (one small record per document) by replaying
   the event segments at open; requests are read lazily by offset, so opening
   a ledger of 100k documents reads only the small events.
@@ -114,8 +121,19 @@ class Ledger:
     docs: dict[str, DocRecord] = field(default_factory=dict)
     #: last number allocated per prefix (voids included: a void number stays used)
     last_numbers: dict[str, int] = field(default_factory=dict)
+    #: doc_id → record, per state, in the order documents entered that state
+    by_state: dict[str, dict[str, DocRecord]] = field(default_factory=dict)
+    #: number / CUFE → doc_id (a list only when several documents share it: memory)
+    _by_number: dict[int, str | list[str]] = field(default_factory=dict)
+    _by_cufe: dict[str, str | list[str]] = field(default_factory=dict)
     _tails: dict[int, _Tail] = field(default_factory=dict)
     _pending: list[dict[str, Any]] = field(default_factory=list)
+    #: requests of the open transaction: (segment, offset of the first, lines)
+    _req_pending: list[bytes] = field(default_factory=list)
+    _req_base: tuple[int, int] | None = None
+    #: numbers and ids of the open transaction's ``added`` events (not applied yet)
+    _pending_numbers: dict[str, int] = field(default_factory=dict)
+    _pending_ids: set[str] = field(default_factory=set)
     _lock_fd: int | None = None
 
     def __post_init__(self) -> None:
@@ -179,12 +197,18 @@ class Ledger:
                 request_ref=tuple(ev.get("req", (0, 0, 0))),  # type: ignore[arg-type]
                 first_segment=segment,
             )
+            old = self.docs.get(doc_id)
+            if old is not None:
+                self._unindex(old)
             self.docs[doc_id] = rec
+            self.by_state.setdefault(rec.state, {})[doc_id] = rec
+            if rec.number is not None:
+                _multi_add(self._by_number, rec.number, doc_id)
             self._note_number(rec.prefix, rec.number)
             draft = self.docs.get(str(ev.get("promoted_from") or ""))
             if draft is not None:
                 # A promoted draft is retired in the same line (atomic with the new number).
-                draft.state = "void"
+                self._set_state(draft, "void")
                 draft.void_reason = f"borrador numerado como {doc_id}"
                 draft.updated = time
             return
@@ -194,7 +218,11 @@ class Ledger:
         rec = found
         rec.updated = time
         if "state" in ev:
-            rec.state = str(ev["state"])
+            self._set_state(rec, str(ev["state"]))
+        if "cufe" in ev and ev["cufe"] != rec.cufe:
+            self._drop_cufe(rec)
+            if isinstance(ev["cufe"], str) and ev["cufe"]:
+                _multi_add(self._by_cufe, _key(ev["cufe"]), doc_id)
         for name in ("cufe", "message", "issue_date", "void_reason"):
             if name in ev:
                 setattr(rec, name, ev[name])
@@ -204,12 +232,34 @@ class Ledger:
             rec.attempts += 1
         if kind == "numbered":
             rec.number = int(ev["number"])
+            _multi_add(self._by_number, rec.number, doc_id)
             self._note_number(rec.prefix, rec.number)
         if kind == "corrected":
             rec.revision += 1
             rec.request_ref = tuple(ev.get("req", rec.request_ref))  # type: ignore[assignment]
             if "reference" in ev:
                 rec.reference = ev["reference"]
+
+    def _set_state(self, rec: DocRecord, state: str) -> None:
+        if state == rec.state:
+            return
+        bucket = self.by_state.get(rec.state)
+        if bucket is not None:
+            bucket.pop(rec.doc_id, None)
+        rec.state = state
+        self.by_state.setdefault(state, {})[rec.doc_id] = rec
+
+    def _unindex(self, rec: DocRecord) -> None:
+        bucket = self.by_state.get(rec.state)
+        if bucket is not None:
+            bucket.pop(rec.doc_id, None)
+        if rec.number is not None:
+            _multi_remove(self._by_number, rec.number, rec.doc_id)
+        self._drop_cufe(rec)
+
+    def _drop_cufe(self, rec: DocRecord) -> None:
+        if rec.cufe:
+            _multi_remove(self._by_cufe, _key(rec.cufe), rec.doc_id)
 
     def _note_number(self, prefix: str, number: int | None) -> None:
         if number is not None and number > self.last_numbers.get(prefix, -1):
@@ -225,20 +275,35 @@ class Ledger:
         text = text.strip()
         if text in self.docs:
             return self.docs[text]
-        lowered = text.lower()
-        matches = [
-            r
-            for r in self.docs.values()
-            if (text.isdigit() and r.number == int(text)) or (r.cufe and r.cufe == lowered)
-        ]
-        return matches[0] if len(matches) == 1 else None
+        matches: list[str] = []
+        if text.isdigit():
+            matches += _multi_get(self._by_number, int(text))
+        for doc_id in _multi_get(self._by_cufe, _key(text)):
+            if doc_id not in matches:
+                matches.append(doc_id)
+        return self.docs[matches[0]] if len(matches) == 1 else None
+
+    def last_number(self, prefix: str) -> int | None:
+        """The last number used for ``prefix``, counting the open transaction's own
+        ``added`` events (several documents numbered in one transaction)."""
+        known = self.last_numbers.get(prefix)
+        pending = self._pending_numbers.get(prefix)
+        if pending is None:
+            return known
+        return pending if known is None else max(known, pending)
+
+    def has(self, doc_id: str) -> bool:
+        """``doc_id`` is recorded, or added in the open transaction."""
+        return doc_id in self.docs or doc_id in self._pending_ids
 
     def counts(self) -> dict[str, int]:
-        """Documents per state."""
-        result: dict[str, int] = {}
-        for rec in self.docs.values():
-            result[rec.state] = result.get(rec.state, 0) + 1
-        return result
+        """Documents per state (O(number of states))."""
+        return {state: len(ids) for state, ids in self.by_state.items() if ids}
+
+    def in_state(self, state: str) -> Iterator[DocRecord]:
+        """The documents in ``state``, in the order they entered it (a live view: copy it
+        before changing states while iterating)."""
+        return iter(self.by_state.get(state, {}).values())
 
     def request(self, rec: DocRecord) -> dict[str, Any]:
         """The document request (JSON data) of the current revision."""
@@ -301,11 +366,21 @@ class Ledger:
             self._lock_fd = fd
             self.refresh()
             self._pending = []
+            self._req_pending, self._req_base = [], None
+            self._pending_numbers, self._pending_ids = {}, set()
             yield self
+            if self._req_pending and self._req_base is not None:
+                # Requests are durable before the events that point at them.
+                path = self._segment_path("requests", self._req_base[0])
+                offset = _append_fsync(path, self._req_pending)
+                if offset != self._req_base[1]:
+                    raise LedgerError(f"{path} cambió durante la escritura; no se registró nada.")
             if self._pending:
                 self._write(self._pending)
         finally:
             self._pending = []
+            self._req_pending, self._req_base = [], None
+            self._pending_numbers, self._pending_ids = {}, set()
             self._lock_fd = None
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -316,6 +391,15 @@ class Ledger:
             raise LedgerError("Escritura en el registro de documentos fuera de una transacción.")
         ev = {"t": datetime.now(UTC).isoformat(timespec="milliseconds"), "e": event, "doc": doc_id}
         ev.update(data)
+        if event in ("added", "numbered") and isinstance(data.get("number"), int):
+            prefix = str(
+                data.get("prefix", self.docs[doc_id].prefix if doc_id in self.docs else "")
+            )
+            number = int(data["number"])
+            if number > self._pending_numbers.get(prefix, -1):
+                self._pending_numbers[prefix] = number
+        if event == "added":
+            self._pending_ids.add(doc_id)
         self._pending.append(ev)
         return ev
 
@@ -323,11 +407,14 @@ class Ledger:
         """Append a request (durably, now) and return where it is, for an ``added`` event."""
         if self._lock_fd is None:
             raise LedgerError("Escritura en el registro de documentos fuera de una transacción.")
-        segment = self._current_segment()
-        path = self._segment_path("requests", segment)
         line = json.dumps({"doc": doc_id, "request": request}, ensure_ascii=False, default=str)
         data = line.encode("utf-8") + b"\n"
-        offset = _append_fsync(path, [data])
+        if self._req_base is None:
+            segment = self._current_segment()
+            self._req_base = (segment, _append_position(self._segment_path("requests", segment)))
+        segment, offset = self._req_base
+        offset += sum(len(x) for x in self._req_pending)
+        self._req_pending.append(data)
         return (segment, offset, len(data) - 1)
 
     def _current_segment(self) -> int:
@@ -350,6 +437,55 @@ class Ledger:
         _append_fsync(self._segment_path("events", segment), lines)
         # Apply through the same path readers use, so the index is what the disk says.
         self.refresh()
+
+
+def _key(cufe: str) -> str:
+    """The CUFE as an index key (lowercase; the same object when it already is)."""
+    return cufe if cufe.islower() else cufe.lower()
+
+
+def _multi_add(index: dict[Any, str | list[str]], key: Any, doc_id: str) -> None:
+    found = index.get(key)
+    if found is None:
+        index[key] = doc_id
+    elif isinstance(found, str):
+        if found != doc_id:
+            index[key] = [found, doc_id]
+    elif doc_id not in found:
+        found.append(doc_id)
+
+
+def _multi_remove(index: dict[Any, str | list[str]], key: Any, doc_id: str) -> None:
+    found = index.get(key)
+    if found == doc_id:
+        del index[key]
+    elif isinstance(found, list) and doc_id in found:
+        found.remove(doc_id)
+        if len(found) == 1:
+            index[key] = found[0]
+
+
+def _multi_get(index: dict[Any, str | list[str]], key: Any) -> list[str]:
+    found = index.get(key)
+    if found is None:
+        return []
+    return [found] if isinstance(found, str) else list(found)
+
+
+def _append_position(path: Path) -> int:
+    """Where :func:`_append_fsync` will put the next line of ``path`` (after a cut line)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            if not size:
+                return 0
+            fh.seek(size - 1)
+            return size if fh.read(1) == b"\n" else size + 1
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        raise LedgerError(f"No se puede leer {path}: {exc.strerror}.") from None
 
 
 def _append_fsync(path: Path, lines: list[bytes]) -> int:
