@@ -6,7 +6,9 @@ and ``bash examples/walkthrough.sh`` resolve as they do from a clone). What is n
 
 * the setup steps of a line (``python3 -m venv``, ``. .venv/bin/activate``,
   ``pip install``): the tests already run inside the installed package;
-* ``pytest`` (this very suite).
+* ``pytest`` (this very suite);
+* ``fe-tui demo`` without ``--no-ui``: it opens the console, which needs a terminal;
+  ``tests/tui/test_demo_tmux.py`` runs it in a real one (tmux) and reads the screen.
 
 Every command must exit 0 unless its line ends in a comment ``# código N``. The
 simulator's port 8089 is swapped for a free one (other runs may hold 8089).
@@ -29,6 +31,7 @@ README = ROOT / "README.md"
 _BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
 _EXPECTED = re.compile(r"#\s*código\s+(\d+)\b")
 _SETUP = ("python3 -m venv", ". .venv/bin/activate", "pip install", "pytest")
+_INTERACTIVE = re.compile(r"^fe-tui demo(?!.*--no-ui)\s*$")
 
 
 def blocks() -> list[str]:
@@ -42,7 +45,11 @@ def commands(block: str) -> list[str]:
     for line in joined.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        parts = [p for p in line.split(" && ") if not p.strip().startswith(_SETUP)]
+        parts = [
+            p
+            for p in line.split(" && ")
+            if not p.strip().startswith(_SETUP) and not _INTERACTIVE.match(p.strip())
+        ]
         if parts:
             result.append(" && ".join(parts))
     return result
@@ -80,8 +87,10 @@ def test_readme_has_the_examples_the_issue_names() -> None:
     assert "fe-tui build examples/factura.json" in text  # the "Ejemplo" block
     assert "bash examples/walkthrough.sh" in text
     assert "fe-tui simulator" in text
+    # The first command is the console on the demo company (issue 12, item 6).
+    assert blocks()[0].strip().endswith("&& fe-tui demo"), blocks()[0]
     for block in blocks():
-        assert commands(block) or "pytest" in block, block
+        assert commands(block) or "pytest" in block or "fe-tui demo" in block, block
 
 
 def test_readme_examples_run_as_written(tmp_path: Path) -> None:

@@ -458,13 +458,23 @@ class FeConsole(App[None]):
             "queue": self.queue_view.queue if self.queue_view else None,
             "store": self.workspace.store,
             "settings": self.workspace.settings,
+            # GetAcquirer needs the unlocked certificate; the demo's simulator its transport.
+            "certificate": self.loaded_certificate(self.company),
+            "transport": self.transport,
         }
         try:
             params = inspect.signature(screen_cls).parameters
         except (TypeError, ValueError):
             params = {}  # type: ignore[assignment]
         kwargs = {k: v for k, v in offered.items() if k in params}
-        self.push_screen(screen_cls(**kwargs), lambda _result: self.refresh_panes())
+        self.push_screen(screen_cls(**kwargs), self._form_closed)
+
+    def _form_closed(self, result: Any) -> None:
+        """After the form: reload; "firmar y enviar" (a ``ready`` document) starts a batch."""
+        self.refresh_panes()
+        pane = self.queue_pane
+        if result is not None and getattr(result, "state", None) == "ready" and pane is not None:
+            pane.action_run_batch()
 
     # -- errors, in one place ---------------------------------------------------------------------
     def report(self, exc: BaseException) -> None:

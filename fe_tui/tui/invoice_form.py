@@ -1059,13 +1059,13 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         live = ie.live_totals(entry.lines, self.today)
         what = ie.KIND_LABELS[entry.kind].lower()
         environment = {
-            "produccion": "la DIAN en PRODUCCIÓN (tiene efecto legal)",
-            "habilitacion": "la DIAN, habilitación (pruebas)",
-            "simulator": "el simulador local de la DIAN (sin efecto legal)",
+            "produccion": "a la DIAN en PRODUCCIÓN (tiene efecto legal)",
+            "habilitacion": "a la DIAN, habilitación (pruebas)",
+            "simulator": "al simulador local de la DIAN (sin efecto legal)",
         }.get(self.company.environment, self.company.environment)
         text = (
             f"Se numerará y firmará la {what} para {entry.customer.name.strip()} por "
-            f"{ie.format_money(live.payable)} ({len(entry.lines)} línea(s)), y se enviará a "
+            f"{ie.format_money(live.payable)} ({len(entry.lines)} línea(s)), y se enviará "
             f"{environment}.\n\nUn número asignado no se reutiliza. ¿Firmar y enviar?"
         )
 

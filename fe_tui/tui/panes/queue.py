@@ -179,7 +179,7 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
             if total == 0:
                 empty.update(
                     "La cola está vacía. Agregue documentos con `fe-tui queue add ARCHIVO.json`"
-                    " (o n, factura nueva, cuando el formulario esté disponible)."
+                    " o con n (factura nueva)."
                 )
             else:
                 empty.update(f"Ningún documento con {described}. Pulse x para quitar los filtros.")
