@@ -38,11 +38,11 @@ async def test_a_failed_write_fails_every_waiting_caller(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(path: Path, data: bytes) -> Path:
-        raise counters_mod.FeError("disco lleno")
+        raise counters_mod.CounterError("disco lleno")
 
     monkeypatch.setattr(counters_mod, "write_private", broken)
     counters = FileCounters(tmp_path)
     results = await asyncio.gather(
         *(counters.anext("1", 2026, "z") for _ in range(5)), return_exceptions=True
     )
-    assert all(isinstance(r, counters_mod.FeError) for r in results)
+    assert all(isinstance(r, counters_mod.CounterError) for r in results)
