@@ -116,6 +116,13 @@ def output_option(help_text: str) -> Callable[[F], F]:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Salida en JSON.")
+company_option = click.option(
+    "--company",
+    "company_nit",
+    default=None,
+    metavar="NIT",
+    help="NIT de la empresa (sin DV); por defecto, la empresa actual.",
+)
 password_option = click.option(
     "--password-env",
     default=DEFAULT_PASSWORD_ENV,

@@ -22,6 +22,7 @@ from fe_tui.cli import (
     EXIT_OK,
     _emit_json,
     _load_certificate,
+    company_option,
     handle_errors,
     json_option,
     main,
@@ -29,16 +30,6 @@ from fe_tui.cli import (
     settings_from_context,
 )
 from fe_tui.errors import InputError
-
-# Defined here, not imported from cli_queue: under ``python -m fe_tui.cli`` that module is
-# still half-imported when this one loads.
-company_option = click.option(
-    "--company",
-    "company_nit",
-    default=None,
-    metavar="NIT",
-    help="NIT de la empresa (sin DV); por defecto, la empresa actual.",
-)
 
 #: Who checks a step off, when --agent is not given.
 AGENT_ENV = "FE_TUI_AGENT"

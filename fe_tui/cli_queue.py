@@ -22,6 +22,7 @@ from fe_tui.cli import (
     EXIT_OK,
     _emit_json,
     _password,
+    company_option,
     handle_errors,
     json_option,
     main,
@@ -29,14 +30,6 @@ from fe_tui.cli import (
     settings_from_context,
 )
 from fe_tui.errors import InputError
-
-company_option = click.option(
-    "--company",
-    "company_nit",
-    default=None,
-    metavar="NIT",
-    help="NIT de la empresa (sin DV); por defecto, la empresa actual.",
-)
 
 
 def _queue(company_nit: str | None) -> Any:
