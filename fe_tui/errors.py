@@ -38,8 +38,9 @@ Tree::
         ├── JournalError           the send journal (store.journal)
         └── CounterError           the file-name counters (store.counters)
 
-Defined beside their code, in the same tree: ``QueueError`` (services.invoice_queue) and
-``NumberingError`` (services.numbering) are InputErrors; ``LedgerError`` (store.ledger) is
+Defined beside their code, in the same tree: ``QueueError`` (services.invoice_queue),
+``NumberingError`` (services.numbering) and ``EntryInvalid`` (services.invoice_entry: the
+invoice form's fields, each with its Spanish message) are InputErrors; ``LedgerError`` (store.ledger) is
 a StorageError; ``RangeSyncError`` (services.ranges: DIAN did not return the numbering
 ranges, exit CHECK_FAILED) is a FeError.
 
