@@ -40,9 +40,9 @@ Tree::
 
 Defined beside their code, in the same tree: ``QueueError`` (services.invoice_queue),
 ``NumberingError`` (services.numbering) and ``EntryInvalid`` (services.invoice_entry: the
-invoice form's fields, each with its Spanish message) are InputErrors; ``LedgerError`` (store.ledger) is
-a StorageError; ``RangeSyncError`` (services.ranges: DIAN did not return the numbering
-ranges, exit CHECK_FAILED) is a FeError.
+invoice form's fields, each with its Spanish message) are InputErrors; ``LedgerError``
+(store.ledger) is a StorageError; ``RangeSyncError`` (services.ranges: DIAN did not
+return the numbering ranges, exit CHECK_FAILED) is a FeError.
 
 The classes are also importable from where they were first defined
 (``fe_tui.dian.messages.AnswerError``, ``fe_tui.dian.soap.SecurityFault`` and
