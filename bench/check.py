@@ -15,12 +15,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
+from pathlib import Path
 
-from bench.sign import BenchKey, ten_line_request, timed
-from fe_tui.checks import preflight
-from fe_tui.crypto import xades
-from fe_tui.crypto.verify import verify_document
-from fe_tui.ubl import builder
+# ``python bench/check.py`` as its docstring says: the repository on the path, not bench/.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+from bench.sign import BenchKey, ten_line_request, timed  # noqa: E402
+from fe_tui.checks import preflight  # noqa: E402
+from fe_tui.crypto import xades  # noqa: E402
+from fe_tui.crypto.verify import verify_document  # noqa: E402
+from fe_tui.ubl import builder  # noqa: E402
 
 
 def main() -> None:
