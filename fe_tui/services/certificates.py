@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from lxml import etree
 
@@ -143,7 +144,20 @@ def inspect_candidate(
             "El archivo no trae la cadena de la entidad certificadora (certificados intermedio y "
             "raíz); la DIAN la valida (ZD06): pida el .p12 completo si hay rechazos de firma."
         )
-    record = CertificateRecord(
+    record = certificate_record(company, path, info, nit, now, warnings)
+    return Candidate(loaded=loaded, info=info, record=record)
+
+
+def certificate_record(
+    company: Company,
+    path: str,
+    info: Any,
+    nit: str | None,
+    now: datetime,
+    warnings: list[str],
+) -> CertificateRecord:
+    """The record of a certificate whose public facts are ``info`` (a ``CertificateInfo``)."""
+    return CertificateRecord(
         company_nit=company.nit,
         path=path,
         sha256_fingerprint=info.sha256_fingerprint,
@@ -158,7 +172,6 @@ def inspect_candidate(
         installed_at=now,
         warnings=warnings,
     )
-    return Candidate(loaded=loaded, info=info, record=record)
 
 
 def _probe_document(now: datetime) -> etree._Element:

@@ -36,14 +36,13 @@ from fe_tui.domain.colombia import COLOMBIA_TZ
 from fe_tui.domain.company import Company
 from fe_tui.domain.workflows import (
     CertificateHealth,
-    CertificateRecord,
-    CertificateState,
     CertificateStatus,
     certificate_status,
 )
 from fe_tui.errors import FeError
 from fe_tui.services import doctor
 from fe_tui.services import invoice_queue as iq
+from fe_tui.services.certificates import certificate_record
 from fe_tui.services.doctor import DoctorReport, DoctorSection, QueueCounts
 from fe_tui.services.habilitacion import habilitacion_overview
 from fe_tui.services.resolutions import NumberingReport, analyze_numbering
@@ -81,20 +80,13 @@ def _record_from_loaded(company: Company, cert: LoadedCertificate, now: datetime
         accepted.add(company.software.provider_nit)
     found = [c.nit for c in info.nit_candidates]
     nit = next((n for n in found if n in accepted), found[0] if found else None)
-    record = CertificateRecord(
-        company_nit=company.nit,
-        path=cert.source or "certificado de la sesión",
-        sha256_fingerprint=info.sha256_fingerprint,
-        subject=info.subject[:450],
-        subject_cn=(info.subject_cn or None) and info.subject_cn[:450],
-        issuer_cn=(info.issuer_cn or None) and info.issuer_cn[:450],
-        serial_number=info.serial_number_hex,
-        nit=nit,
-        not_before=info.not_before,
-        not_after=info.not_after,
-        state=CertificateState.ACTIVE,
-        installed_at=now,
-        warnings=[w for w in info.warnings if "vence" not in w],
+    record = certificate_record(
+        company,
+        str(cert.source or "certificado de la sesión"),
+        info,
+        nit,
+        now,
+        [w for w in info.warnings if "vence" not in w],
     )
     return record, info.key_matches
 
