@@ -156,11 +156,17 @@ def _text(root: etree._Element, path: str) -> str | None:
     return found.text.strip() if found is not None and found.text else None
 
 
+_DIAN_EXTENSIONS = tuple(f"{{{uri}}}DianExtensions" for uri in ns.STS_ALTERNATIVES)
+
+
 def dian_extensions(root: etree._Element) -> etree._Element | None:
-    for uri in ns.STS_ALTERNATIVES:
-        found = root.find(f".//{{{uri}}}DianExtensions")
-        if found is not None:
-            return found
+    """The first sts:DianExtensions, in the namespace of ns.STS_ALTERNATIVES' earliest match."""
+    found: dict[str, etree._Element] = {}
+    for el in root.iter(*_DIAN_EXTENSIONS):
+        found.setdefault(el.tag, el)
+    for tag in _DIAN_EXTENSIONS:
+        if tag in found:
+            return found[tag]
     return None
 
 
@@ -220,7 +226,7 @@ def check_document(
     assert facts is not None
     out.customization_id = _text(root, "cbc:CustomizationID")
 
-    _signature(out, xml, facts, now)
+    _signature(out, xml, root, facts, now)
     if registry is None:
         out.cannot(out.code("AD04"), "sin registro no se sabe a qué ambiente va el documento")
     else:
@@ -256,12 +262,14 @@ def check_document(
     return out
 
 
-def _signature(out: Checked, xml: bytes, facts: DocumentFacts, now: datetime | None) -> None:
+def _signature(
+    out: Checked, xml: bytes, root: etree._Element, facts: DocumentFacts, now: datetime | None
+) -> None:
     sig = (
         f"/{out.root_name}/ext:UBLExtensions/ext:UBLExtension[2]/ext:ExtensionContent/ds:Signature"
     )
     try:
-        report = verify_document(xml, now=now or datetime.now(UTC))
+        report = verify_document(xml, now=now or datetime.now(UTC), root=root)
     except FeError as exc:
         out.fail("ZE02", exc.message, xpath=sig)
         return

@@ -53,6 +53,8 @@ _XML_NS = "http://www.w3.org/XML/1998/namespace"
 _ID_ATTRIBUTES = ("Id", "id", "ID", f"{{{_WSU}}}Id", f"{{{_XML_NS}}}id")
 
 _DS_SIGNATURE = ns.q(ns.DS, "Signature")
+#: The attributes of :data:`_ID_ATTRIBUTES` anywhere in the document (one XPath pass in C).
+_ID_VALUES = etree.XPath("//@Id|//@id|//@ID|//@wsu:Id|//@xml:id", namespaces={"wsu": _WSU})
 #: The XPath transform old signers use instead of enveloped-signature.
 _SIGNATURE_FILTER = re.compile(r"not\(ancestor-or-self::(?:(\w[\w.-]*):)?Signature\)")
 _DS_KEYINFO = ns.q(ns.DS, "KeyInfo")
@@ -779,13 +781,11 @@ class _Verifier:
     def ids(self) -> dict[str, list[etree._Element]]:
         if self._ids is None:
             index: dict[str, list[etree._Element]] = {}
-            for el in self.root.iter(etree.Element):
-                for attr in _ID_ATTRIBUTES:
-                    value = el.get(attr)
-                    if value is not None:
-                        index.setdefault(value, [])
-                        if el not in index[value]:
-                            index[value].append(el)
+            for value in _ID_VALUES(self.root):  # type: ignore[union-attr]
+                el = value.getparent()  # an attribute result ("smart string") knows its element
+                found = index.setdefault(str(value), [])
+                if el not in found:
+                    found.append(el)
             self._ids = index
         return self._ids
 
@@ -1942,20 +1942,25 @@ def _first(items: Iterable[etree._Element]) -> etree._Element | None:
     return next(iter(items), None)
 
 
-def verify_document(data: bytes, *, now: datetime | None = None) -> VerificationReport:
+def verify_document(
+    data: bytes, *, now: datetime | None = None, root: etree._Element | None = None
+) -> VerificationReport:
     """Verify the XAdES-EPES signature of a DIAN document and explain any failure.
 
     ``data`` are the exact bytes of the file (untrusted: parsed with
     :func:`fe_tui.xmlsafe.parse_bytes`). ``now`` (aware; defaults to the
     current time) is used only for the informational "certificate valid
-    today" check.
+    today" check. ``root`` is the tree a caller already parsed from exactly
+    these bytes with :func:`fe_tui.xmlsafe.parse_bytes` (the preflight does);
+    it is read, never changed, and saves a second parse.
 
     Raises :class:`~fe_tui.errors.NotDianDocumentError` for XML that is not a
     DIAN UBL document, and the :mod:`fe_tui.xmlsafe` errors for unsafe,
     malformed or oversized XML. A document without a signature is not an
     error: the report says so (``valid`` is false).
     """
-    root = parse_bytes(data, what="el documento")
+    if root is None:
+        root = parse_bytes(data, what="el documento")
     _require_dian(root)
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
