@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -50,17 +51,40 @@ def issued_now(request: DocumentRequest, now: datetime | None = None) -> Documen
     in force, credit note not before its invoice); a failure raises
     :class:`~fe_tui.errors.InputError` saying the re-dating caused it.
     """
-    when = (now or datetime.now(COLOMBIA_TZ)).astimezone(COLOMBIA_TZ).replace(microsecond=0)
-    shift = when.date() - request.document.issue_date
-    raw = request.model_dump(mode="json")
-    document = raw["document"]
-    document["issue_at"] = when.isoformat()
-    for holder in (document, document.get("payment") or {}):
-        if holder.get("due_date"):
-            holder["due_date"] = (date.fromisoformat(holder["due_date"]) + shift).isoformat()
+    when = issue_moment(now)
+    raw = redated(request.model_dump(mode="json"), when)
     return validate_document_request(
         raw, context=f"con la fecha de emisión {when:%Y-%m-%d} (--now), "
     )
+
+
+def issue_moment(now: datetime | None = None) -> datetime:
+    """``now`` (default: the clock) in Colombian time, whole seconds: an issue time."""
+    return (now or datetime.now(COLOMBIA_TZ)).astimezone(COLOMBIA_TZ).replace(microsecond=0)
+
+
+def redated(raw: dict[str, Any], when: datetime) -> dict[str, Any]:
+    """The JSON data of a request (``model_dump(mode="json")``) dated ``when``, not validated.
+
+    :func:`issued_now` without the model round trip, for callers that hold the data and
+    validate it once afterwards (the queue): ``issue_at`` becomes ``when`` and the due
+    dates move with it (see :func:`issued_now`). Returns a new dict; ``raw`` is unchanged.
+    """
+    document = dict(raw["document"])
+    old = datetime.fromisoformat(str(document["issue_at"]))
+    if old.tzinfo is not None:
+        old = old.astimezone(COLOMBIA_TZ)
+    shift = when.date() - old.date()
+    document["issue_at"] = when.isoformat()
+    if document.get("due_date"):
+        document["due_date"] = (date.fromisoformat(document["due_date"]) + shift).isoformat()
+    payment = document.get("payment")
+    if isinstance(payment, dict) and payment.get("due_date"):
+        document["payment"] = {
+            **payment,
+            "due_date": (date.fromisoformat(payment["due_date"]) + shift).isoformat(),
+        }
+    return {**raw, "document": document}
 
 
 @dataclass(frozen=True)

@@ -869,10 +869,10 @@ class _Runner:
         data = self.ledger.request(rec)
         if rec.kind != "invoice" and rec.reference:
             data = self._with_reference(data, rec.reference)
-        request = DocumentRequest.model_validate(data)
-        request = documents.issued_now(request, self.q.clock())
+        # Re-dated on the stored data and validated once (every validator runs on the new date).
+        data = documents.redated(data, documents.issue_moment(self.q.clock()))
         try:
-            request = DocumentRequest.model_validate(request.model_dump(mode="json"))
+            request = DocumentRequest.model_validate(data)
         except ValidationError as exc:
             raise QueueError(
                 f"{rec.doc_id} no es válido hoy:\n" + format_validation_error(exc)
