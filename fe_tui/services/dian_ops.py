@@ -491,7 +491,11 @@ async def open_session(
     client = await asyncio.to_thread(_new_client, environment, certificate, timeout, transport)
     async with client:
         yield DianSession(
-            environment, client, Journal(state), FileCounters(state), certificate=certificate
+            environment,
+            client,
+            Journal(state, legacy=settings.legacy_state_dir),
+            FileCounters(state, legacy=settings.legacy_state_dir),
+            certificate=certificate,
         )
 
 

@@ -228,7 +228,7 @@ def document_detail(queue: InvoiceQueue, doc_id: str) -> DocumentDetail:
             customer_id = f"{cust['id_number']}{dv}"
     except FeError:
         pass
-    journal = Journal(queue.settings.state_dir)
+    journal = Journal(queue.settings.state_dir, legacy=queue.settings.legacy_state_dir)
     xml: bytes | None = None
     root = None
     answers: list[AnswerView] = []

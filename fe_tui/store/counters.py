@@ -39,9 +39,11 @@ def default_state_dir() -> Path:
 class FileCounters:
     """Consecutives for DIAN file names, safe across processes."""
 
-    def __init__(self, state_dir: Path | None = None) -> None:
+    def __init__(self, state_dir: Path | None = None, *, legacy: Path | None = None) -> None:
         self.dir = state_dir or default_state_dir()
         self.path = self.dir / "file-counters.json"
+        #: the counters file of an older state folder: a new file starts from its values
+        self.legacy = legacy / "file-counters.json" if legacy is not None else None
         #: per event loop: callers waiting for the next coalesced write
         self._waiting: dict[
             asyncio.AbstractEventLoop, list[tuple[tuple[str, int, str], asyncio.Future[int]]]
@@ -63,7 +65,7 @@ class FileCounters:
             try:
                 data: dict[str, int] = json.loads(self.path.read_text(encoding="utf-8"))
             except FileNotFoundError:
-                data = {}
+                data = self._legacy_values()
             except (OSError, ValueError):
                 raise CounterError(
                     f"El archivo de consecutivos {self.path} está dañado; revíselo antes de "
@@ -71,6 +73,23 @@ class FileCounters:
                 ) from None
             yield data
             write_private(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
+
+    def _legacy_values(self) -> dict[str, int]:
+        """The older folder's counters (empty when there are none): never reuse a file name."""
+        if self.legacy is None or self.legacy == self.path:
+            return {}
+        try:
+            raw = json.loads(self.legacy.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            raise CounterError(
+                f"El archivo de consecutivos anterior {self.legacy} está dañado; revíselo antes "
+                "de enviar (los nombres de archivo no deben repetirse)."
+            ) from None
+        if not isinstance(raw, dict):
+            return {}
+        return {str(k): v for k, v in raw.items() if isinstance(v, int) and v > 0}
 
     def next(self, nit: str, year: int, kind: str) -> int:
         """Reserve and return the next consecutive (1, 2, …) for ``kind`` ("fv", "nc", "z"…)."""

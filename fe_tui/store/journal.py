@@ -57,6 +57,8 @@ import fcntl
 import json
 import os
 import re
+import shutil
+import tempfile
 import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -125,13 +127,47 @@ class Journal:
     #: Largest raw answer kept beside an event (the client keeps as much: CallRecord.ANSWER_CAP).
     ANSWER_CAP = 256 * 1024
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, *, legacy: Path | None = None) -> None:
         self.root = state_dir / "journal"
+        #: an older state folder's journal: a document found only there is copied over
+        self.legacy = legacy / "journal" if legacy is not None else None
 
     def _folder(self, document_key: str) -> Path:
         if not isinstance(document_key, str) or not _KEY.match(document_key):
             raise InputError(f"Clave de documento inválida para el diario: {document_key!r}.")
-        return self.root / document_key.lower()
+        folder = self.root / document_key.lower()
+        if self.legacy is not None and self.legacy != self.root and not folder.exists():
+            self._adopt(folder, self.legacy / document_key.lower())
+        return folder
+
+    def _adopt(self, folder: Path, old: Path) -> None:
+        """Copy a document's journal from the older state folder (the old one is kept)."""
+        if not old.is_dir():
+            return
+        tmp: Path | None = None
+        try:
+            private_dir(self.root)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=self.root))
+            for item in old.iterdir():
+                if item.is_file() and item.name != ".lock":
+                    shutil.copyfile(item, tmp / item.name)
+                    os.chmod(tmp / item.name, 0o600)
+            try:
+                os.replace(tmp, folder)
+                tmp = None
+            except OSError:
+                if not folder.exists():
+                    raise
+                # another process adopted it first: theirs stands
+        except FeError as exc:
+            raise JournalError(f"{exc.message} No se puede traer el diario anterior.") from None
+        except OSError as exc:
+            raise JournalError(
+                f"No se puede traer el diario anterior de {old}: {exc.strerror}."
+            ) from None
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
 
     def _ensure(self, document_key: str) -> Path:
         folder = self._folder(document_key)
