@@ -126,6 +126,94 @@ def _company_fields(fn: Any) -> Any:
     return fn
 
 
+def _issuer_fields(fn: Any) -> Any:
+    """The issuer options (the data every document carries) ``add`` and ``edit`` share."""
+    options = [
+        click.option(
+            "--address",
+            "address_line",
+            default=None,
+            metavar="DIRECCIÓN",
+            help="Dirección del emisor (calle y número, como en el RUT).",
+        ),
+        click.option(
+            "--municipality",
+            "municipality_code",
+            default=None,
+            metavar="CÓDIGO",
+            help="Municipio del emisor: código DIVIPOLA de 5 dígitos de la lista de la DIAN "
+            "(p. ej. 11001 Bogotá); el departamento se deduce de él. País: CO.",
+        ),
+        click.option(
+            "--postal-code", default=None, metavar="CÓDIGO", help="Código postal del emisor."
+        ),
+        click.option(
+            "--responsibilities",
+            default=None,
+            metavar="CÓDIGOS",
+            help="Responsabilidades fiscales del RUT separadas por comas "
+            "(p. ej. O-13,O-15,O-23,O-47,R-99-PN).",
+        ),
+        click.option(
+            "--org-type",
+            "organization_type",
+            default=None,
+            metavar="TIPO",
+            help="Tipo de organización: juridica (1) o natural (2).",
+        ),
+        click.option(
+            "--tax-scheme",
+            default=None,
+            metavar="CÓDIGO",
+            help="Tributo del emisor: 01 IVA (por defecto), 04 INC, ZA IVA e INC, ZZ no aplica.",
+        ),
+        click.option(
+            "--issuer-email",
+            default=None,
+            metavar="CORREO",
+            help="Correo del emisor en las facturas (por defecto, el de recepción).",
+        ),
+        click.option("--phone", default=None, metavar="TELÉFONO", help="Teléfono del emisor."),
+        click.option(
+            "--trade-name", default=None, metavar="NOMBRE", help="Nombre comercial del emisor."
+        ),
+        click.option(
+            "--commercial-registration",
+            default=None,
+            metavar="NÚMERO",
+            help="Matrícula mercantil del emisor.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+_ISSUER_KEYS = (
+    "address_line",
+    "municipality_code",
+    "postal_code",
+    "responsibilities",
+    "organization_type",
+    "tax_scheme",
+    "issuer_email",
+    "phone",
+    "trade_name",
+    "commercial_registration",
+)
+
+
+def _issuer_arg(values: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``issuer`` mapping of the services from the CLI options given (``None`` if none)."""
+    given = {
+        ("email" if key == "issuer_email" else key): values.pop(key)
+        for key in _ISSUER_KEYS
+        if key in values
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    return given or None
+
+
 def _pin(pin_env: str | None, needed: bool) -> str | None:
     """The software PIN from the variable named, else asked on a terminal when ``needed``."""
     import sys
@@ -165,6 +253,30 @@ def _print_company(view: dict[str, Any]) -> None:
     ]
     for label, value in rows:
         click.echo(f"  {label:<20} {value}")
+    issuer = view["issuer"]
+    if issuer is None:
+        click.echo(
+            "  Emisor               sin datos (dirección, municipio, responsabilidades: "
+            "`fe-tui company edit --address … --municipality … --responsibilities …`)"
+        )
+    else:
+        address = issuer["address"]
+        place = f"{address['city_name']} ({address['municipality_code']}), "
+        place += f"{address['department_name']} ({address['department_code']}), CO"
+        emitter = [
+            ("Tipo de organización", issuer["organization_type_label"]),
+            ("Nombre comercial", issuer["trade_name"] or "—"),
+            ("Dirección", address["line"]),
+            ("Municipio", place),
+            ("Código postal", address["postal_code"] or "—"),
+            ("Responsabilidades", ", ".join(issuer["responsibilities"])),
+            ("Tributo", issuer["tax_scheme"]),
+            ("Correo del emisor", issuer["email"]),
+            ("Teléfono", issuer["phone"] or "—"),
+            ("Matrícula mercantil", issuer["commercial_registration"] or "—"),
+        ]
+        for label, value in emitter:
+            click.echo(f"  {label:<20} {value}")
     if view["notes"]:
         click.echo("  Notas:")
         for line in view["notes"].splitlines():
@@ -175,6 +287,7 @@ def _print_company(view: dict[str, Any]) -> None:
 @click.argument("nit", metavar="NIT-DV")
 @click.option("--name", required=True, metavar="NOMBRE", help="Razón social (como en el RUT).")
 @_company_fields
+@_issuer_fields
 @click.option("--notes", default="", metavar="TEXTO", help="Notas del agente.")
 @click.option("--use", "make_current", is_flag=True, help="Dejarla como empresa actual.")
 @json_option
@@ -194,6 +307,7 @@ def company_add(
     notes: str,
     make_current: bool,
     as_json: bool,
+    **issuer_options: str | None,
 ) -> None:
     """Da de alta una empresa (NIT con su dígito de verificación)."""
     from fe_tui.services import companies
@@ -213,6 +327,7 @@ def company_add(
         reception_email=reception_email,
         notes=notes,
         dian_url=dian_url,
+        issuer=_issuer_arg(issuer_options),
         make_current=True if make_current else None,
     )
     view = companies.public_view(made, current=store.current_company_nit() == made.nit)
@@ -226,6 +341,7 @@ def company_add(
 @click.argument("nit", metavar="NIT", required=False)
 @click.option("--name", default=None, metavar="NOMBRE", help="Razón social.")
 @_company_fields
+@_issuer_fields
 @click.option("--notes", default=None, metavar="TEXTO", help="Reemplaza las notas del agente.")
 @click.option("--add-note", default=None, metavar="TEXTO", help="Agrega una línea a las notas.")
 @json_option
@@ -245,6 +361,7 @@ def company_edit(
     notes: str | None,
     add_note: str | None,
     as_json: bool,
+    **issuer_options: str | None,
 ) -> None:
     """Cambia los datos de una empresa (por defecto, la actual); lo no indicado queda igual."""
     from fe_tui.services import companies
@@ -267,6 +384,7 @@ def company_edit(
         dian_url=dian_url,
         notes=notes,
         append_note=add_note,
+        issuer=_issuer_arg(issuer_options),
     )
     view = companies.public_view(updated, current=store.current_company_nit() == updated.nit)
     if as_json:

@@ -113,3 +113,79 @@ def test_use_switches_the_current_company(tmp_path: Path) -> None:
     assert len(listing["companies"]) == 2
     unknown = run(tmp_path, "company", "use", "12345")
     assert unknown.exit_code == 2 and "12345" in unknown.output
+
+
+ISSUER_ARGS = (
+    "--address",
+    "Carrera 7 # 71-21",
+    "--municipality",
+    "05001",
+    "--responsibilities",
+    "o-13, O-15,R-99-PN",
+    "--org-type",
+    "juridica",
+    "--phone",
+    "+57 604 1234567",
+)
+
+
+def test_add_with_issuer_data_derives_the_department_and_shows_it(tmp_path: Path) -> None:
+    added = run(
+        tmp_path,
+        "company",
+        "add",
+        "900373076-4",
+        "--name",
+        "Tostadora Andina",
+        "--email",
+        "recepcion@cafe.co",
+        *ISSUER_ARGS,
+    )
+    assert added.exit_code == 0, added.output
+    issuer = Store(tmp_path).require_company().issuer
+    assert issuer is not None
+    assert issuer.registration_name == "Tostadora Andina" and issuer.nit == "900373076"
+    assert issuer.address.department_code == "05" and issuer.address.country_code == "CO"
+    assert issuer.tax_responsibilities == ["O-13", "O-15", "R-99-PN"]
+    assert issuer.organization_type == "1" and issuer.email == "recepcion@cafe.co"
+    shown = run(tmp_path, "company", "show")
+    assert "Medellín (05001), Antioquia (05), CO" in shown.output
+    assert "O-13, O-15, R-99-PN" in shown.output
+    view = json.loads(run(tmp_path, "company", "show", "--json").output)["company"]
+    assert view["issuer"]["address"]["department_code"] == "05"
+    assert view["issuer"]["responsibilities"] == ["O-13", "O-15", "R-99-PN"]
+
+
+def test_bad_municipality_or_responsibility_is_refused_in_spanish(tmp_path: Path) -> None:
+    base = ["company", "add", "900373076-4", "--name", "X", "--email", "a@b.co"]
+    bad_town = run(tmp_path, *base, *ISSUER_ARGS[:2], "--municipality", "99999", *ISSUER_ARGS[4:])
+    assert bad_town.exit_code == 2 and "Traceback" not in bad_town.output
+    assert "municipio 99999 no existe" in bad_town.stderr
+    assert len(bad_town.stderr.strip().splitlines()) == 1
+    bad_code = run(
+        tmp_path, *base, *ISSUER_ARGS[:4], "--responsibilities", "O-13,O-99", "--org-type", "1"
+    )
+    assert bad_code.exit_code == 2 and "'O-99' no válida" in bad_code.stderr
+    incomplete = run(tmp_path, *base, "--address", "Calle 1")
+    assert incomplete.exit_code == 2 and "--municipality" in incomplete.stderr
+    assert Store(tmp_path).companies() == []
+
+
+def test_edit_issuer_keeps_what_is_not_given(tmp_path: Path) -> None:
+    assert add_cafe(tmp_path).exit_code == 0
+    partial = run(tmp_path, "company", "edit", "--municipality", "11001")
+    assert partial.exit_code == 2 and "--address" in partial.stderr  # no issuer data yet
+    full = run(tmp_path, "company", "edit", *ISSUER_ARGS)
+    assert full.exit_code == 0, full.output
+    moved = run(
+        tmp_path, "company", "edit", "--municipality", "11001", "--name", "Tostadora S.A.S."
+    )
+    assert moved.exit_code == 0, moved.output
+    issuer = Store(tmp_path).require_company().issuer
+    assert issuer is not None and issuer.address.department_code == "11"
+    assert issuer.address.line == "Carrera 7 # 71-21" and issuer.phone == "+57 604 1234567"
+    assert issuer.registration_name == "Tostadora S.A.S."
+    bad = run(tmp_path, "company", "edit", "--responsibilities", "X-1")
+    assert bad.exit_code == 2 and "'X-1' no válida" in bad.stderr
+    after = Store(tmp_path).require_company().issuer
+    assert after is not None and after.tax_responsibilities == ["O-13", "O-15", "R-99-PN"]

@@ -4,22 +4,14 @@ accepted, the production range synced, certificate valid, doctor clean."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 
 from fe_tui.cli import main
-from fe_tui.dian import outcomes as oc
-from fe_tui.domain.models import Resolution
-from fe_tui.services.demo import DEMO_CERT_PASSWORD, demo_issuer, make_test_certificate
-from fe_tui.services.documents import load_certificate
-from fe_tui.services.sessions import active_certificate_path, open_company_session
-from fe_tui.settings import Settings
-from fe_tui.store.db import Store
+from fe_tui.services.demo import DEMO_CERT_PASSWORD, make_test_certificate
 
 NIT, DV, NAME = "901234567", "7", "Panadería La Espiga S.A.S."
 SOFTWARE_ID = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
@@ -42,38 +34,6 @@ class Cli:
         assert "Traceback" not in result.output
         text = result.stdout
         return json.loads(text) if "--json" in args else text
-
-
-def _sync_production_ranges(data_dir: Path) -> None:
-    """What `ranges add` + `ranges sync` do (that CLI is not on this branch's main yet): the
-    formulario 1876 data typed in, then GetNumberingRange through the company's session and
-    the ranges DIAN returns stored with their technical key and source ``dian``."""
-    settings = Settings.load(data_dir, env={})
-    store = Store(settings.data_dir)
-    company = store.require_company(NIT)
-    manual = Resolution(
-        number="18764031407250",
-        date=date(2026, 11, 1),
-        prefix="ESP",
-        from_number=1,
-        to_number=5000,
-        valid_from=date(2026, 11, 1),
-        valid_to=date(2028, 11, 1),
-        technical_key="b" * 40,
-    )
-    store.save_resolution(NIT, manual, source="manual")
-    cert = load_certificate(active_certificate_path(store, company), DEMO_CERT_PASSWORD)
-
-    async def sync() -> oc.Outcome:
-        async with open_company_session(store, settings, company, cert) as session:
-            assert company.software is not None
-            return await session.ranges(NIT, company.software.software_id)
-
-    answer = asyncio.run(sync())
-    assert isinstance(answer, oc.NumberingRanges), answer.message
-    for found in answer.ranges:
-        if found.prefix == "ESP":
-            store.save_resolution(NIT, manual, source="dian")
 
 
 def test_new_company_from_nothing_to_ready_to_invoice(tmp_path: Path) -> None:
@@ -99,14 +59,25 @@ def test_new_company_from_nothing_to_ready_to_invoice(tmp_path: Path) -> None:
         "recepcion@espiga.com.co",
         "--use",
     )
-    # The issuer data the documents carry (address, responsibilities): no command sets them
-    # yet, so they go in through the store, as the console's company form will.
-    store = Store(data_dir)
-    company = store.require_company(NIT)
-    issuer = demo_issuer().model_copy(
-        update={"nit": NIT, "dv": DV, "registration_name": NAME, "trade_name": None}
+    # The issuer data every document carries, as the RUT has them.
+    shown = cli(
+        "company",
+        "edit",
+        "--address",
+        "Calle 45 # 12-30",
+        "--municipality",
+        "76001",
+        "--postal-code",
+        "760001",
+        "--responsibilities",
+        "O-13,O-47",
+        "--org-type",
+        "juridica",
+        "--phone",
+        "+57 602 5551234",
+        "--json",
     )
-    store.save_company(company.model_copy(update={"issuer": issuer}))
+    assert shown["company"]["issuer"]["address"]["department_code"] == "76"
 
     status = cli("habilitacion", "status", "--json")
     assert status["next_step"] == "registro" and status["ready"] is False
@@ -131,7 +102,30 @@ def test_new_company_from_nothing_to_ready_to_invoice(tmp_path: Path) -> None:
     waiting = next(s for s in status["steps"] if s["step"] == "sincronizar_numeracion")
     assert waiting["state"] == "en_espera" and "2 horas" in waiting["detail"]
 
-    _sync_production_ranges(data_dir)
+    # Formulario 1876 typed in, then GetNumberingRange (the simulator) confirms the range.
+    cli(
+        "ranges",
+        "add",
+        "--number",
+        "18764031407250",
+        "--prefix",
+        "ESP",
+        "--from",
+        "1",
+        "--to",
+        "5000",
+        "--valid-from",
+        "2026-11-01",
+        "--valid-to",
+        "2028-11-01",
+        "--date",
+        "2026-11-01",
+        "--technical-key",
+        "b" * 40,
+    )
+    synced = cli("ranges", "sync", "--json")
+    assert synced["ok"] is True, synced
+    assert "ESP" in {r["prefix"] for r in synced["updated"] + synced["unchanged"]}
     status = cli("habilitacion", "status", "--json")
     assert status["ready"] is True and status["next_step"] is None, status["next_action"]
     assert "puede facturar" in status["next_action"]

@@ -19,13 +19,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from fe_tui.domain.company import Company, CompanyEnvironment, OperationMode
-from fe_tui.domain.models import Software, format_validation_error
+from fe_tui.domain.models import Issuer, Software, format_validation_error
 from fe_tui.domain.nit import nit_check_digit, split_nit
 from fe_tui.errors import InputError
 from fe_tui.store.db import Store
 
 __all__ = [
     "ENVIRONMENT_ALIASES",
+    "ISSUER_FIELDS",
     "MODE_ALIASES",
     "add_company",
     "edit_company",
@@ -126,6 +127,134 @@ def mask_pin(pin: str | None) -> str | None:
     return None if not pin else "•" * min(len(pin), 8)
 
 
+#: The issuer fields :func:`add_company` / :func:`edit_company` take (``issuer`` mapping keys).
+ISSUER_FIELDS = frozenset(
+    {
+        "address_line",
+        "municipality_code",
+        "postal_code",
+        "responsibilities",
+        "organization_type",
+        "tax_scheme",
+        "email",
+        "phone",
+        "trade_name",
+        "commercial_registration",
+    }
+)
+#: What people type for the organisation type → DIAN's code (TipoOrganizacion).
+_ORGANIZATION_ALIASES = {
+    "1": "1",
+    "juridica": "1",
+    "jurídica": "1",
+    "persona_juridica": "1",
+    "2": "2",
+    "natural": "2",
+    "persona_natural": "2",
+}
+_ISSUER_OPTION = {
+    "address_line": "--address",
+    "municipality_code": "--municipality",
+    "responsibilities": "--responsibilities",
+    "organization_type": "--org-type",
+    "email": "--issuer-email",
+}
+
+
+def _split_codes(value: str | list[str]) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    return [code.strip().upper() for code in items if code.strip()]
+
+
+def _issuer(
+    company_nit: str,
+    company_dv: str,
+    name: str,
+    current: Issuer | None,
+    fields: dict[str, Any] | None,
+    *,
+    fallback_email: str | None,
+) -> Issuer | None:
+    """The issuer data after the changes in ``fields`` (``None`` values keep the old).
+
+    The address is Colombian (``country_code`` CO): the municipality is a DIVIPOLA
+    code from DIAN's list and the department is derived from it. Responsibilities
+    are checked against DIAN's list (TipoResponsabilidad, annex 1.9).
+    """
+    given = {k: v for k, v in (fields or {}).items() if v is not None}
+    unknown = set(given) - ISSUER_FIELDS
+    if unknown:
+        raise InputError(f"Datos del emisor desconocidos: {', '.join(sorted(unknown))}.")
+    if not given:
+        if current is not None and current.registration_name != name:
+            return current.model_copy(update={"registration_name": name})
+        return current
+    base: dict[str, Any] = {}
+    if current is not None:
+        base = {
+            "address_line": current.address.line,
+            "municipality_code": current.address.municipality_code,
+            "postal_code": current.address.postal_code,
+            "responsibilities": list(current.tax_responsibilities),
+            "organization_type": current.organization_type,
+            "tax_scheme": current.tax_scheme.value,
+            "email": current.email,
+            "phone": current.phone,
+            "trade_name": current.trade_name
+            if current.trade_name != current.registration_name
+            else None,
+            "commercial_registration": current.commercial_registration,
+        }
+    for key, value in given.items():
+        if key == "responsibilities":
+            base[key] = _split_codes(value)
+        elif isinstance(value, str):
+            base[key] = value.strip() or None
+        else:
+            base[key] = value
+    if not base.get("email") and fallback_email:
+        base["email"] = fallback_email
+    if base.get("organization_type") is not None:
+        kind = _ORGANIZATION_ALIASES.get(str(base["organization_type"]).strip().lower())
+        if kind is None:
+            raise InputError(
+                f"Tipo de organización «{base['organization_type']}» desconocido: "
+                "use juridica (1) o natural (2)."
+            )
+        base["organization_type"] = kind
+    missing = [opt for key, opt in _ISSUER_OPTION.items() if not base.get(key)]
+    if missing:
+        raise InputError(
+            "Los datos del emisor (los que llevan las facturas) están incompletos: falta "
+            + ", ".join(missing)
+            + "."
+        )
+    data: dict[str, Any] = {
+        "nit": company_nit,
+        "dv": company_dv,
+        "registration_name": name,
+        "trade_name": base.get("trade_name"),
+        "organization_type": base["organization_type"],
+        "tax_responsibilities": base["responsibilities"],
+        "address": {
+            "line": base["address_line"],
+            "country_code": "CO",
+            "municipality_code": base["municipality_code"],
+            "postal_code": base.get("postal_code"),
+        },
+        "email": base["email"],
+        "phone": base.get("phone"),
+        "commercial_registration": base.get("commercial_registration"),
+    }
+    if base.get("tax_scheme"):
+        data["tax_scheme"] = base["tax_scheme"]
+    try:
+        return Issuer.model_validate(data)
+    except ValidationError as exc:
+        reasons = "; ".join(format_validation_error(exc).splitlines())
+        raise InputError(f"Datos del emisor no válidos: {reasons}.") from None
+
+
 def _validated(data: dict[str, Any]) -> Company:
     try:
         return Company.model_validate(data)
@@ -193,13 +322,16 @@ def add_company(
     reception_email: str | None = None,
     notes: str = "",
     dian_url: str | None = None,
+    issuer: dict[str, Any] | None = None,
     make_current: bool | None = None,
 ) -> Company:
     """Create a company; refuse one whose NIT is already there (use :func:`edit_company`).
 
     ``nit`` is ``NIT-DV`` (or the digits, with ``dv``), the DV checked.
-    ``make_current``: ``None`` makes it current only when there is no current
-    company yet.
+    ``issuer`` holds the data the documents carry (keys in :data:`ISSUER_FIELDS`:
+    address line, municipality code, responsibilities, organisation type, …);
+    when given it must be complete. ``make_current``: ``None`` makes it current
+    only when there is no current company yet.
     """
     number, check = parse_nit(nit, dv)
     mode = (
@@ -237,6 +369,14 @@ def add_company(
                 "reception_email": (reception_email or "").strip() or None,
                 "notes": notes,
                 "software": software,
+                "issuer": _issuer(
+                    number,
+                    check,
+                    name.strip(),
+                    None,
+                    issuer,
+                    fallback_email=(reception_email or "").strip() or None,
+                ),
             }
         )
         store.save_company(company)
@@ -254,6 +394,7 @@ def edit_company(
     provider_nit: str | None = None,
     provider_name: str | None = None,
     append_note: str | None = None,
+    issuer: dict[str, Any] | None = None,
     **changes: Any,
 ) -> Company:
     """Change the company ``nit`` (or the current one); ``None`` values are left as they were.
@@ -261,6 +402,8 @@ def edit_company(
     ``changes`` may hold ``name``, ``operation_mode``, ``environment``,
     ``dian_url``, ``test_set_id``, ``reception_email`` and ``notes`` (an empty
     string clears an optional field). ``append_note`` adds a line to the notes.
+    ``issuer`` changes the issuer data (keys in :data:`ISSUER_FIELDS`, ``None``
+    values kept); a company without issuer data needs them complete.
     """
     unknown = set(changes) - _EDITABLE
     if unknown:
@@ -292,6 +435,14 @@ def edit_company(
             pin=pin,
             provider_nit=provider_nit,
             provider_name=provider_name,
+        )
+        data["issuer"] = _issuer(
+            company.nit,
+            company.dv,
+            data["name"],
+            company.issuer,
+            issuer,
+            fallback_email=data.get("reception_email"),
         )
         updated = _validated(data)
         store.save_company(updated)
@@ -352,5 +503,31 @@ def public_view(company: Company, *, current: bool = False) -> dict[str, Any]:
         "test_set_id": company.test_set_id,
         "reception_email": company.reception_email,
         "notes": company.notes,
-        "issuer": company.issuer is not None,
+        "issuer": None if company.issuer is None else issuer_view(company.issuer),
+    }
+
+
+def issuer_view(issuer: Issuer) -> dict[str, Any]:
+    """The issuer data as shown (``company show``)."""
+    address = issuer.address
+    return {
+        "organization_type": issuer.organization_type,
+        "organization_type_label": "Persona jurídica"
+        if issuer.organization_type == "1"
+        else "Persona natural",
+        "trade_name": issuer.trade_name,
+        "responsibilities": list(issuer.tax_responsibilities),
+        "tax_scheme": issuer.tax_scheme.value,
+        "address": {
+            "line": address.line,
+            "municipality_code": address.municipality_code,
+            "city_name": address.city_name,
+            "department_code": address.department_code,
+            "department_name": address.department_name,
+            "postal_code": address.postal_code,
+            "country_code": address.country_code,
+        },
+        "email": issuer.email,
+        "phone": issuer.phone,
+        "commercial_registration": issuer.commercial_registration,
     }
