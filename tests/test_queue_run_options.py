@@ -69,3 +69,37 @@ def test_a_failing_observer_does_not_stop_the_run(tmp_path: Path) -> None:
 
     summary = asyncio.run(asyncio.wait_for(world.run(on_outcome=broken), 30))
     assert summary.counts == {iq.ACCEPTED: 1}
+
+
+def test_a_plain_run_never_sends_a_test_sets_documents(tmp_path: Path) -> None:
+    """Sent without its TestSetId, a set document would reach DIAN as a normal sale."""
+    world = _world(tmp_path)
+    sale = world.queue.add(example("factura")).record
+    in_set = world.queue.add(example("factura"), test_set=DEMO_TEST_SET_ID.upper()).record
+    assert in_set.test_set == DEMO_TEST_SET_ID.lower()
+    asyncio.run(world.run())
+    recs = {r.doc_id: r for r in world.queue.list()}
+    assert recs[sale.doc_id].state == iq.ACCEPTED
+    assert recs[in_set.doc_id].state == iq.READY and recs[in_set.doc_id].cufe is None
+    # Neither does a run for another set; the set's own run sends it (SendTestSetAsync).
+    asyncio.run(world.run(test_set_id="otro-set-de-pruebas"))
+    assert world.queue.ledger.get(in_set.doc_id).state == iq.READY  # type: ignore[union-attr]
+    asyncio.run(world.run(test_set_id=DEMO_TEST_SET_ID, batch_wait=5.0))
+    assert world.queue.ledger.get(in_set.doc_id).state == iq.ACCEPTED  # type: ignore[union-attr]
+
+
+def test_set_documents_queued_before_the_mark_are_known_from_the_sets_record(
+    tmp_path: Path,
+) -> None:
+    world = _world(tmp_path)
+    old = world.queue.add(example("factura")).record  # no mark, as before December 2026
+    world.store.put(
+        "habilitacion",
+        world.company.nit,
+        f"test_set:{DEMO_TEST_SET_ID.lower()}",
+        {"documents": [{"doc_id": old.doc_id, "document_type": "01"}]},
+    )
+    asyncio.run(world.run())
+    assert world.queue.ledger.get(old.doc_id).state == iq.READY  # type: ignore[union-attr]
+    asyncio.run(world.run(test_set_id=DEMO_TEST_SET_ID, batch_wait=5.0))
+    assert world.queue.ledger.get(old.doc_id).state == iq.ACCEPTED  # type: ignore[union-attr]

@@ -507,7 +507,7 @@ class _Live:
             data["document"].pop("number", None)
             if not keep_prefix:
                 data["document"].pop("prefix", None)
-            result = self.queue.add(data)
+            result = self.queue.add(data, test_set=self.record.progress.test_set_id)
             added.append(
                 SetDocument(doc_id=result.record.doc_id, document_type=result.record.document_type)
             )

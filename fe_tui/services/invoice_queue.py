@@ -267,15 +267,19 @@ class InvoiceQueue:
                 "El documento no es válido:\n" + format_validation_error(exc)
             ) from None
 
-    def add(self, data: dict[str, Any], *, draft: bool = False) -> AddResult:
+    def add(
+        self, data: dict[str, Any], *, draft: bool = False, test_set: str | None = None
+    ) -> AddResult:
         """Validate a document (docs/invoice-json.md), allocate its number and record it.
 
         The number, prefix, issuer, software and resolution come from the
         company, not from the file: a number in the file is ignored with a
-        warning. With ``draft`` the document is kept without a number.
+        warning. With ``draft`` the document is kept without a number. With
+        ``test_set`` (a TestSetId) the document belongs to that habilitación set:
+        only a run with the same ``test_set_id`` sends it (SendTestSetAsync).
         """
         with self.ledger.transaction() as ledger:
-            doc_id, warnings = self._add_locked(ledger, data, draft=draft)
+            doc_id, warnings = self._add_locked(ledger, data, draft=draft, test_set=test_set)
         rec = self.ledger.get(doc_id)
         assert rec is not None
         return AddResult(rec, tuple(warnings))
@@ -319,6 +323,7 @@ class InvoiceQueue:
         *,
         draft: bool = False,
         promoted_from: str | None = None,
+        test_set: str | None = None,
     ) -> tuple[str, list[str]]:
         """:meth:`add` inside the caller's ledger transaction: (doc_id, warnings)."""
         warnings: list[str] = []
@@ -373,6 +378,8 @@ class InvoiceQueue:
         extra: dict[str, Any] = {}
         if promoted_from is not None:
             extra["promoted_from"] = promoted_from
+        if test_set:
+            extra["test_set"] = test_set.strip().lower()
         ledger.append(
             "added",
             doc_id,
@@ -616,6 +623,21 @@ class InvoiceQueue:
             return await runner.run(reconcile_only=True)
 
 
+def _set_documents(store: Store, nit: str, test_set_id: str | None) -> frozenset[str]:
+    """Ids of the documents the habilitación test sets of ``nit`` queued, except the set
+    ``test_set_id``'s (store table ``habilitacion``, keys ``test_set:<id>``)."""
+    mine = f"test_set:{(test_set_id or '').strip().lower()}"
+    ids: set[str] = set()
+    for record in store.all("habilitacion", nit):
+        key = str(record.get("key", ""))
+        if not key.startswith("test_set:") or key == mine:
+            continue
+        for doc in record.get("documents") or []:
+            if isinstance(doc, dict) and isinstance(doc.get("doc_id"), str):
+                ids.add(doc["doc_id"])
+    return frozenset(ids)
+
+
 def _type_code(request: DocumentRequest) -> str:
     doc = request.document
     if isinstance(doc, Invoice):
@@ -655,6 +677,10 @@ class _Runner:
         self.started = time.monotonic()
         self.summary = RunSummary()
         self._lock = asyncio.Lock()
+        #: documents of habilitación test sets other than this run's: never sent here (a
+        #: plain run would send them without their TestSetId). The ledger marks them; the
+        #: sets' records in the store also list those queued before the mark existed.
+        self.other_sets = _set_documents(queue.store, queue.company.nit, test_set_id)
         # Run options (InvoiceQueue.run): set after construction, defaults change nothing.
         self.batch_wait = 0.0
         self.only: frozenset[str] | None = None
@@ -723,6 +749,8 @@ class _Runner:
                     continue
                 if self.only is not None and rec.doc_id not in self.only:
                     continue
+                if self._other_set(rec):
+                    continue
                 if rec.next_attempt_at is not None and rec.next_attempt_at > now:
                     continue
                 if rec.kind != "invoice" and rec.reference and not self._reference_ready(rec):
@@ -743,9 +771,17 @@ class _Runner:
             for rec in list(self.ledger.by_state.get(state, {}).values())
             if rec.doc_id not in self.given_up
             and (self.only is None or rec.doc_id in self.only)
+            and not self._other_set(rec)
             and rec.next_attempt_at is not None
         ]
         return max(0.0, min(times) - now) if times else None
+
+    def _other_set(self, rec: DocRecord) -> bool:
+        """Does ``rec`` belong to a test set this run does not send?"""
+        mine = (self.test_set_id or "").strip().lower()
+        if rec.test_set is not None:
+            return rec.test_set != mine
+        return rec.doc_id in self.other_sets
 
     def _reference_ready(self, rec: DocRecord) -> bool:
         ref = self.ledger.get(rec.reference or "")

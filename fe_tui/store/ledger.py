@@ -82,6 +82,8 @@ class DocRecord:
     void_reason: str | None = None
     request_ref: tuple[int, int, int] = (0, 0, 0)  #: requests segment, offset, length
     first_segment: int = 1
+    #: the habilitación TestSetId (lower case) the document belongs to; None: a normal sale
+    test_set: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view (no request)."""
@@ -99,6 +101,7 @@ class DocRecord:
             "reference": self.reference,
             "message": self.message,
             "void_reason": self.void_reason,
+            "test_set": self.test_set,
             "created": self.created,
             "updated": self.updated,
         }
@@ -196,6 +199,7 @@ class Ledger:
                 reference=ev.get("reference"),
                 request_ref=tuple(ev.get("req", (0, 0, 0))),  # type: ignore[arg-type]
                 first_segment=segment,
+                test_set=ev.get("test_set") if isinstance(ev.get("test_set"), str) else None,
             )
             old = self.docs.get(doc_id)
             if old is not None:
