@@ -221,3 +221,18 @@ def test_doctor_wrong_password_is_a_finding(store: Store, settings: Settings) ->
     section = json.loads(result.stdout)["reports"][0]["sections"][0]
     assert section["status"] == "warning" and "vigente" in section["message"]
     assert any("No se abrió el archivo" in d for d in section["details"])
+
+
+def test_doctor_reads_the_numbering_as_ranges_list_does(store: Store, settings: Settings) -> None:
+    """Saved thresholds change what both say (one source: ranges.numbering_overview)."""
+    from fe_tui.services import ranges
+    from tests.test_queue import World
+
+    world = World(settings.data_dir.parent / "mundo")
+    world.queue.add(example("factura"))
+    # Warn when 99% of a range is left: the demo ranges are then "near exhaustion".
+    ranges.set_numbering_thresholds(world.store, remaining_percent=100)
+    shown = ranges.numbering_overview(world.store, world.company)
+    doctor_view = health.numbering_report(world.store, world.settings, world.company)
+    assert doctor_view.model_dump() == shown.model_dump()
+    assert any(f.code == "pocos_numeros" for f in doctor_view.findings)

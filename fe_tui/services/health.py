@@ -7,7 +7,7 @@ and turns it into the five sections of :mod:`fe_tui.services.doctor`:
   (from the certificate loaded for this session when given, else from the
   records in the store);
 - ``resolutions``: active ranges, near exhaustion or expiry, gaps
-  (:func:`fe_tui.services.resolutions.analyze_numbering` over the store's
+  (:func:`fe_tui.services.ranges.numbering_overview`, what ``ranges list`` shows: the store's
   resolutions and the queue's last numbers);
 - ``habilitacion``: the state and next step
   (:func:`fe_tui.services.habilitacion.habilitacion_overview`);
@@ -40,12 +40,12 @@ from fe_tui.domain.workflows import (
     certificate_status,
 )
 from fe_tui.errors import FeError
-from fe_tui.services import doctor
+from fe_tui.services import doctor, ranges
 from fe_tui.services import invoice_queue as iq
 from fe_tui.services.certificates import certificate_record
 from fe_tui.services.doctor import DoctorReport, DoctorSection, QueueCounts
 from fe_tui.services.habilitacion import habilitacion_overview
-from fe_tui.services.resolutions import NumberingReport, analyze_numbering
+from fe_tui.services.resolutions import NumberingReport
 from fe_tui.services.triage import CompanySnapshot, TriageEntry, triage
 from fe_tui.settings import Settings
 from fe_tui.store.db import Store
@@ -180,17 +180,12 @@ def _certificate_section(check: CertificateCheck) -> DoctorSection:
 def numbering_report(
     store: Store, settings: Settings, company: Company, now: datetime | None = None
 ) -> NumberingReport:
-    """The company's numbering: the store's resolutions against the queue's last numbers."""
+    """The company's numbering as ``ranges list`` shows it (:func:`ranges.numbering_overview`:
+    the saved thresholds, the burn-rate forecast and the prefix associations included)."""
     moment = now or _now()
     queue = iq.InvoiceQueue(store, company, settings)
     queue.ledger.refresh()
-    return analyze_numbering(
-        company.nit,
-        store.resolutions(company.nit),
-        dict(queue.ledger.last_numbers),
-        moment.astimezone(COLOMBIA_TZ).date(),
-        now=moment,
-    )
+    return ranges.numbering_overview(store, company, moment, ledger=queue.ledger)
 
 
 def _resolutions_section(report: NumberingReport, habilitado: bool) -> DoctorSection:
