@@ -230,6 +230,14 @@ async def test_palette_lists_pane_commands(console: FeConsole) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert type(console.screen).__name__ == "CommandPalette"
+        # The open palette asks about the main screen, not about itself.
+        await pilot.press(*"ejecutar")
+        await pilot.pause(0.3)
+        from textual.widgets import OptionList
+
+        options = console.screen.query_one(OptionList)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("cola: ejecutar lote" in text for text in shown), shown
 
 
 async def test_100k_rows_draw_only_what_is_visible() -> None:

@@ -80,14 +80,15 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
 """
 
     BINDINGS = [
-        Binding("e", "run_batch", "Ejecutar lote", id="queue.run"),
-        Binding("c", "reconcile", "Conciliar", id="queue.reconcile"),
+        # Short footer words: at 80 columns the pane's keys and F1/ctrl+q must fit.
+        Binding("e", "run_batch", "Lote", id="queue.run", tooltip="Ejecutar un lote"),
+        Binding("c", "reconcile", "Conciliar", show=False, id="queue.reconcile"),
         Binding("r", "retry", "Reintentar", id="queue.retry"),
         Binding("v", "void", "Anular", id="queue.void"),
         Binding("slash", "search", "Buscar", id="queue.search"),
         Binding("f", "filter", "Filtrar", id="queue.filter"),
         Binding("x", "clear_filter", "Quitar filtro", id="queue.clear"),
-        Binding("n", "new_invoice", "Nueva factura", id="queue.new"),
+        Binding("n", "new_invoice", "Nueva", id="queue.new", tooltip="Nueva factura"),
     ]
 
     DEFAULT_CSS = """
