@@ -55,6 +55,7 @@ from fe_tui.domain.models import (
     PaymentMeans,
     format_validation_error,
 )
+from fe_tui.domain.money import format_money
 from fe_tui.domain.nit import nit_check_digit
 from fe_tui.domain.totals import DocumentTotals, compute
 from fe_tui.errors import FeError, InputError
@@ -711,12 +712,6 @@ def live_totals(lines: Iterable[LineEntry], on: date) -> LiveTotals:
         for s in t.subtotals
     )
     return LiveTotals(totals, taxes, len(models), skipped)
-
-
-def format_money(value: Decimal) -> str:
-    """Colombian display of an amount: ``$ 1.234.567,89``."""
-    text = f"{value:,.2f}"
-    return "$ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
 # --- DIAN look-up ----------------------------------------------------------------------

@@ -43,6 +43,7 @@ from textual.widgets.option_list import Option
 
 from fe_tui.domain import codelists
 from fe_tui.domain.models import COLOMBIA_TZ, FINAL_CONSUMER_ID
+from fe_tui.domain.money import format_money
 from fe_tui.errors import FeError
 from fe_tui.services import invoice_entry as ie
 from fe_tui.services.invoice_queue import InvoiceQueue
@@ -799,7 +800,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
     @staticmethod
     def _money_text(text: str) -> str:
         try:
-            return ie.format_money(ie.parse_decimal(text, "el precio"))
+            return format_money(ie.parse_decimal(text, "el precio"))
         except ValueError:
             return text
 
@@ -810,7 +811,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         amounts = iter(live.totals.lines)
         for number, line in enumerate(self.lines, start=1):
             valid = not ie.line_errors(line, self.today)
-            total = ie.format_money(next(amounts).line_extension) if valid else "¿?"
+            total = format_money(next(amounts).line_extension) if valid else "¿?"
             marks = " (desc.)" if line.extra.get("allowances_charges") else ""
             table.add_row(
                 str(number),
@@ -833,18 +834,18 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             lines.append(pending)
         live = ie.live_totals(lines, self.today)
         width = 18
-        rows = [f"{'Subtotal':<16}{ie.format_money(live.subtotal):>{width}}"]
-        rows += [f"{label:<16}{ie.format_money(amount):>{width}}" for label, amount in live.taxes]
-        rows.append(f"{'TOTAL':<16}{ie.format_money(live.payable):>{width}}")
+        rows = [f"{'Subtotal':<16}{format_money(live.subtotal):>{width}}"]
+        rows += [f"{label:<16}{format_money(amount):>{width}}" for label, amount in live.taxes]
+        rows.append(f"{'TOTAL':<16}{format_money(live.payable):>{width}}")
         count = len(self.lines)
         note = f"{count} línea(s)" + (" + la línea en edición" if counting_pending else "")
         if live.skipped:
             note += f" · {live.skipped} sin contar (con errores)"
         rows.append(note)
         self.query_one("#totals", Static).update("\n".join(rows))
-        taxes = " · ".join(f"{label} {ie.format_money(amount)}" for label, amount in live.taxes)
+        taxes = " · ".join(f"{label} {format_money(amount)}" for label, amount in live.taxes)
         # TOTAL first: a narrow terminal cuts the detail, not the figure the agent checks.
-        bar = f"TOTAL {ie.format_money(live.payable)} · Subtotal {ie.format_money(live.subtotal)}"
+        bar = f"TOTAL {format_money(live.payable)} · Subtotal {format_money(live.subtotal)}"
         if taxes:
             bar += f" · {taxes}"
         self.query_one("#totals-bar", Static).update(bar)
@@ -1065,7 +1066,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         }.get(self.company.environment, self.company.environment)
         text = (
             f"Se numerará y firmará la {what} para {entry.customer.name.strip()} por "
-            f"{ie.format_money(live.payable)} ({len(entry.lines)} línea(s)), y se enviará "
+            f"{format_money(live.payable)} ({len(entry.lines)} línea(s)), y se enviará "
             f"{environment}.\n\nUn número asignado no se reutiliza. ¿Firmar y enviar?"
         )
 
