@@ -32,7 +32,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -90,6 +90,38 @@ _CUSTOMER_WIDGETS = (
     "#customer-municipality",
     "#customer-responsibilities",
 )
+
+
+class TypeAheadInput(Input):
+    """An ``Input`` for fast typists (over SSH keys arrive in bursts).
+
+    Textual queues each key on the widget focused when the key arrives, and moves
+    the focus later. So keys typed right after Enter (or after a picker closes)
+    used to land in the field the agent was leaving. Here Enter acts at once (the
+    screen's ``enter_now`` moves the focus before the next key is read), and a key
+    that reaches a field whose turn is over goes back to the app, which hands it
+    to the field that has the focus now.
+    """
+
+    #: This field's turn is over (its picker is closing): keys go to what comes next.
+    done = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.app.focused
+        if self.done or (focused is not None and focused is not self):
+            event.stop()
+            event.prevent_default()
+            again = events.Key(event.key, event.character)
+            again.set_sender(self.app)
+            self.app.post_message(again)
+            return
+        if event.key == "enter":
+            enter_now = getattr(self.screen, "enter_now", None)
+            if enter_now is not None and enter_now(self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -156,8 +188,18 @@ class CodePickerModal(ModalScreen[str | None]):
         Binding("pageup", "move(-10)", "Página", show=False),
     ]
 
-    def __init__(self, title: str, options: list[ie.CodeOption], query: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        options: list[ie.CodeOption],
+        query: str = "",
+        *,
+        on_pick: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__()
+        #: Called with the code at once on Enter, before the picker closes, so the form has
+        #: moved its focus before the keys typed after Enter are handed on.
+        self.on_pick = on_pick
         self.title_text = title
         self.options = options
         self.initial_query = query
@@ -166,7 +208,7 @@ class CodePickerModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, id="picker-title")
-            yield Input(
+            yield TypeAheadInput(
                 self.initial_query,
                 placeholder="Escriba código o nombre para filtrar",
                 id="picker-filter",
@@ -200,9 +242,19 @@ class CodePickerModal(ModalScreen[str | None]):
     @on(Input.Submitted, "#picker-filter")
     def _take_highlighted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.enter_now(event.input)
+
+    def enter_now(self, field: Input) -> bool:
+        """Enter in the filter: take the highlighted code; later keys go to the form."""
         listing = self.query_one("#picker-list", OptionList)
         if listing.highlighted is not None and self.shown:
-            self.dismiss(self.shown[listing.highlighted].code)
+            code = self.shown[listing.highlighted].code
+            if isinstance(field, TypeAheadInput):
+                field.done = True
+            if self.on_pick is not None:
+                self.on_pick(code)
+            self.dismiss(code)
+        return True
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -418,7 +470,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             compact=True,
                         )
                         yield Label("N.º", classes="gap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.id_number,
                             placeholder="sin DV",
                             id="customer-id-number",
@@ -426,12 +478,12 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             max_length=20,
                         )
                         yield Label("DV", classes="gap")
-                        yield Input(c.dv, id="customer-dv", compact=True, max_length=1)
+                        yield TypeAheadInput(c.dv, id="customer-dv", compact=True, max_length=1)
                         yield Button("F5 DIAN", id="lookup", compact=True)
                     yield Label("", id="msg-customer-id", classes="msg", markup=False)
                     with Horizontal(classes="row"):
                         yield Label("Nombre", classes="cap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.name,
                             placeholder="razón social o nombre",
                             id="customer-name",
@@ -440,7 +492,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                     yield Label("", id="msg-customer-name", classes="msg", markup=False)
                     with Horizontal(classes="row"):
                         yield Label("Correo", classes="cap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.email,
                             placeholder="correo de recepción de facturas",
                             id="customer-email",
@@ -449,14 +501,14 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                     yield Label("", id="msg-customer-email", classes="msg", markup=False)
                     with Horizontal(classes="row"):
                         yield Label("Dirección", classes="cap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.address_line,
                             placeholder="opcional",
                             id="customer-address",
                             compact=True,
                         )
                         yield Label("Mun.", classes="gap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.municipality_code,
                             placeholder="F2",
                             id="customer-municipality",
@@ -469,7 +521,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                     yield Label("", id="msg-customer-address", classes="msg", markup=False)
                     with Horizontal(classes="row"):
                         yield Label("Resp. fisc.", classes="cap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.responsibilities, id="customer-responsibilities", compact=True
                         )
                         yield Label(
@@ -489,7 +541,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             compact=True,
                         )
                         yield Label("Vence", classes="gap")
-                        yield Input(
+                        yield TypeAheadInput(
                             entry.due_date,
                             placeholder="AAAA-MM-DD",
                             id="payment-due",
@@ -526,7 +578,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             )
                         with Horizontal(classes="row"):
                             yield Label("Motivo", classes="cap")
-                            yield Input(
+                            yield TypeAheadInput(
                                 entry.concept_description,
                                 placeholder="opcional: descripción de la corrección",
                                 id="note-description",
@@ -546,7 +598,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             yield Label("", id="msg-prefix", classes="msg", markup=False)
                         with Horizontal(classes="row"):
                             yield Label("Orden", classes="cap")
-                            yield Input(
+                            yield TypeAheadInput(
                                 entry.order_reference,
                                 placeholder="opcional: orden de compra",
                                 id="order-reference",
@@ -554,7 +606,9 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             )
                     with Horizontal(classes="row"):
                         yield Label("Nota", classes="cap")
-                        yield Input(entry.note, placeholder="opcional", id="doc-note", compact=True)
+                        yield TypeAheadInput(
+                            entry.note, placeholder="opcional", id="doc-note", compact=True
+                        )
             yield Label("Líneas", classes="section-title")
             with Horizontal(classes="line-caps"):
                 yield Label("Descripción", classes="w-desc")
@@ -563,15 +617,19 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 yield Label("Precio unit.", classes="w-price")
                 yield Label("Impuesto", classes="w-tax")
             with Horizontal(id="line-row"):
-                yield Input(
+                yield TypeAheadInput(
                     placeholder="producto o servicio",
                     id="line-description",
                     classes="w-desc",
                     compact=True,
                 )
-                yield Input("1", id="line-quantity", classes="w-qty", compact=True)
-                yield Input("94", id="line-unit", classes="w-unit", compact=True, max_length=3)
-                yield Input(placeholder="0,00", id="line-price", classes="w-price", compact=True)
+                yield TypeAheadInput("1", id="line-quantity", classes="w-qty", compact=True)
+                yield TypeAheadInput(
+                    "94", id="line-unit", classes="w-unit", compact=True, max_length=3
+                )
+                yield TypeAheadInput(
+                    placeholder="0,00", id="line-price", classes="w-price", compact=True
+                )
                 yield TaxSelect(
                     [(t.label, t.key) for t in self.taxes],
                     value=ie.DEFAULT_TAX,
@@ -600,9 +658,9 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             # A note's buyer is its invoice's (DIAN matches them): shown, not edited.
             for selector in _CUSTOMER_WIDGETS:
                 self.query_one(selector).disabled = True
-            self.query_one("#note-concept").focus()
+            self.set_focus(self.query_one("#note-concept"))
         else:
-            self.query_one("#customer-id-number", Input).focus()
+            self.set_focus(self.query_one("#customer-id-number", Input))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A note's buyer is fixed: no look-up, no final consumer (hidden from the footer)."""
@@ -720,7 +778,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             "lines": "#line-description",
         }.get(first)
         if target:
-            self.query_one(target).focus()
+            self.set_focus(self.query_one(target))
 
     # -- live checks ----------------------------------------------------------------------------
     def _check_nit(self) -> None:
@@ -878,7 +936,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 "line.unit_price": "#line-price",
                 "line.tax": "#line-tax",
             }[next(iter(errors))]
-            self.query_one(focus).focus()
+            self.set_focus(self.query_one(focus))
             return
         line.unit_code = line.unit_code.strip()
         editing = self._editing
@@ -890,7 +948,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self._show("msg-lines", "")
         self._clear_line_row()
         self._refresh_lines()
-        self.query_one("#line-description", Input).focus()
+        self.set_focus(self.query_one("#line-description", Input))
 
     def action_remove_line(self) -> None:
         """Remove the line under the table's cursor."""
@@ -905,7 +963,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             if self.lines:
                 table.move_cursor(row=min(index, len(self.lines) - 1))
             else:
-                self.query_one("#line-description", Input).focus()
+                self.set_focus(self.query_one("#line-description", Input))
 
     def action_edit_line(self) -> None:
         """Take the line under the cursor back into the line row."""
@@ -924,13 +982,26 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self._editing_extra = dict(line.extra)
         self._unit_hint()
         self._form_message(f"Editando la línea {index + 1}: Enter la guarda en su lugar.")
-        self.query_one("#line-description", Input).focus()
+        self.set_focus(self.query_one("#line-description", Input))
 
     # -- enter moves on in the header fields ----------------------------------------------------
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
         if event.input.id and not event.input.id.startswith("line-"):
             self.focus_next()
+
+    def enter_now(self, field: Input) -> bool:
+        """Enter in a field (:class:`TypeAheadInput`): add the line, or on to the next field.
+
+        Runs while the key is read, so the focus has moved before the next key is.
+        """
+        if field.id in ("line-description", "line-quantity", "line-unit", "line-price"):
+            self.action_add_line()
+            return True
+        if field.id and not field.id.startswith("line-"):
+            self.focus_next()
+            return True
+        return False
 
     # -- pickers --------------------------------------------------------------------------------
     def action_pick_code(self) -> None:
@@ -943,26 +1014,31 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             def took_town(code: str | None) -> None:
                 if code:
                     target.value = code
-                target.focus()
+                self.set_focus(target)
 
-            self.app.push_screen(CodePickerModal("Municipio (DIVIPOLA)", options, ""), took_town)
+            self.app.push_screen(
+                CodePickerModal("Municipio (DIVIPOLA)", options, "", on_pick=took_town), took_town
+            )
             return
         unit = self.query_one("#line-unit", Input)
 
         def took_unit(code: str | None) -> None:
             if code:
                 unit.value = code
-                self.query_one("#line-price", Input).focus()
+                self.set_focus(self.query_one("#line-price", Input))
             else:
-                unit.focus()
+                self.set_focus(unit)
 
         self.app.push_screen(
-            CodePickerModal("Unidad de medida (UnidadesMedida, DIAN)", self.units, ""), took_unit
+            CodePickerModal(
+                "Unidad de medida (UnidadesMedida, DIAN)", self.units, "", on_pick=took_unit
+            ),
+            took_unit,
         )
 
     def action_focus_lines(self) -> None:
         """F3: jump to the line row (or the table when the row is empty and lines exist)."""
-        self.query_one("#line-description", Input).focus()
+        self.set_focus(self.query_one("#line-description", Input))
 
     def action_final_consumer(self) -> None:
         """F6: the anonymous buyer 222222222222 (cédula, no e-mail needed)."""
@@ -971,7 +1047,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self.query_one("#customer-name", Input).value = "Consumidor final"
         self.query_one("#customer-responsibilities", Input).value = "R-99-PN"
         self._form_message("Comprador: consumidor final (222222222222).")
-        self.query_one("#line-description", Input).focus()
+        self.set_focus(self.query_one("#line-description", Input))
 
     # -- DIAN look-up ---------------------------------------------------------------------------
     @on(Button.Pressed, "#lookup")
@@ -989,7 +1065,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 return
         if not number:
             self._show("msg-customer-id", "Escriba primero la identificación del comprador.")
-            self.query_one("#customer-id-number", Input).focus()
+            self.set_focus(self.query_one("#customer-id-number", Input))
             return
         self._show("msg-customer-id", "Consultando la DIAN (GetAcquirer)…", info=True)
         self._lookup(id_type, number)
@@ -1014,7 +1090,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             self._show("msg-customer-name", "")
             self._show("msg-customer-email", "")
             self._show("msg-customer-id", result.message, info=True)
-            self.query_one("#customer-name", Input).focus()
+            self.set_focus(self.query_one("#customer-name", Input))
         else:
             self._show("msg-customer-id", result.message)
 
@@ -1027,7 +1103,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 "Hay una línea sin agregar: Enter la agrega (o bórrela) antes de guardar.",
             )
             self._form_message("Hay una línea sin agregar; no se guardó nada.", error=True)
-            self.query_one("#line-description", Input).focus()
+            self.set_focus(self.query_one("#line-description", Input))
             return None
         entry = self.read_entry()
         errors = ie.entry_errors(entry, self.today)
