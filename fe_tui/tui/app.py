@@ -300,7 +300,8 @@ class FeConsole(App[None]):
         title = getattr(source, "TITLE", "") or "Consola"
         text = getattr(source, "HELP", None) or GENERAL_HELP
         keys = [
-            (b.key_display or b.key, b.description)
+            # The footer's word is short (80 columns); the help says it in full.
+            (b.key_display or b.key, b.tooltip or b.description)
             for b in getattr(source, "BINDINGS", [])
             if isinstance(b, Binding) and b.description
         ]
@@ -466,7 +467,7 @@ class FeConsole(App[None]):
         except (ImportError, ValueError):
             return False
 
-    def open_invoice_form(self) -> None:
+    def open_invoice_form(self, *, draft_of: str | None = None) -> None:
         """``n``: push ``InvoiceFormScreen`` of :data:`INVOICE_FORM_MODULE` (lazy import).
 
         It receives whichever of ``workspace``, ``company``, ``queue``, ``store``,
@@ -486,12 +487,19 @@ class FeConsole(App[None]):
             "certificate": self.loaded_certificate(self.company),
             "transport": self.transport,
         }
+        if draft_of is not None:
+            offered["draft_of"] = draft_of  # reopen a saved draft
         try:
             params = inspect.signature(screen_cls).parameters
         except (TypeError, ValueError):
             params = {}  # type: ignore[assignment]
         kwargs = {k: v for k, v in offered.items() if k in params}
-        self.push_screen(screen_cls(**kwargs), self._form_closed)
+        try:
+            screen = screen_cls(**kwargs)
+        except FeError as exc:
+            self.report(exc)
+            return
+        self.push_screen(screen, self._form_closed)
 
     def _form_closed(self, result: Any) -> None:
         """After the form: reload; "firmar y enviar" (a ``ready`` document) starts a batch."""

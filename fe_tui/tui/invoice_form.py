@@ -410,6 +410,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         send: Callable[[ie.SavedDocument], Awaitable[ie.SavedDocument]] | None = None,
         today: date | None = None,
         queue: InvoiceQueue | None = None,
+        draft_of: str | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -420,7 +421,11 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self.send = send
         self.today = today or datetime.now(COLOMBIA_TZ).date()
         self.queue = queue or InvoiceQueue(store, company, settings)
-        if note_of is not None:
+        #: The draft this form edits (ctrl+s saves over it, F9 numbers it), if any.
+        self.draft_of = draft_of
+        if draft_of is not None:
+            self.initial = ie.draft_entry(self.queue, draft_of, self.today)
+        elif note_of is not None:
             self.initial = ie.note_from_invoice(self.queue, note_of, note_kind, self.today)
         else:
             self.initial = ie.InvoiceEntry()
@@ -439,6 +444,8 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         what = ie.KIND_LABELS[self.kind]
         ref = self.initial.reference
         head = f"Nueva {what.lower()}" if ref is None else f"{what} sobre {ref.number}"
+        if self.draft_of is not None:
+            head = f"Borrador {self.draft_of} · {what.lower()}"
         environment = {
             "produccion": "PRODUCCIÓN",
             "habilitacion": "habilitación",
@@ -1157,8 +1164,13 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self._busy = True
         self._form_message("Guardando…")
         try:
-            add = ie.save_draft if draft else ie.queue_for_sending
-            saved = await asyncio.to_thread(add, self.queue, entry, self.today)
+            if self.draft_of is not None:
+                # A reopened draft: saved over itself, or numbered (promoted) by F9.
+                again = ie.update_draft if draft else ie.promote_draft
+                saved = await asyncio.to_thread(again, self.queue, self.draft_of, entry, self.today)
+            else:
+                add = ie.save_draft if draft else ie.queue_for_sending
+                saved = await asyncio.to_thread(add, self.queue, entry, self.today)
         except ie.EntryInvalid as exc:
             self._busy = False
             self._show_errors(exc.errors)

@@ -269,3 +269,31 @@ async def test_100k_rows_draw_only_what_is_visible() -> None:
 def test_fixed_clock_is_used(tmp_path: Path) -> None:
     ws = demo_workspace(tmp_path, documents=1, clock=lambda: FIXED_NOW)
     assert ws.clock() == FIXED_NOW
+
+
+async def test_o_on_a_draft_opens_it_in_the_form(workspace: Workspace) -> None:
+    from fe_tui.tui.invoice_form import InvoiceFormScreen
+
+    company = workspace.current()
+    assert company is not None
+    queue = InvoiceQueue(workspace.store, company, workspace.settings)
+    draft = queue.add(example(), draft=True).record
+    app = FeConsole(workspace, refresh_seconds=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(QueuePane)
+        rows = [r.doc_id for r in pane.table.rows]
+        pane.table.cursor = rows.index(draft.doc_id)
+        await pilot.pause()
+        assert pane.check_action("open_draft", ()) is True
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, InvoiceFormScreen)
+        lines = example()["document"]["lines"]
+        assert app.screen.draft_of == draft.doc_id and len(app.screen.lines) == len(lines)
+        await pilot.press("escape")
+        await pilot.pause()
+        pane.table.cursor = rows.index(draft.doc_id) - 1 if rows.index(draft.doc_id) else 1
+        await pilot.pause()
+        assert pane.check_action("open_draft", ()) is False  # a ready document: not a draft
+
