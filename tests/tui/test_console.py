@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, TabbedContent
 
 from fe_tui.services.console import Workspace
@@ -297,3 +298,20 @@ async def test_o_on_a_draft_opens_it_in_the_form(workspace: Workspace) -> None:
         await pilot.pause()
         assert pane.check_action("open_draft", ()) is False  # a ready document: not a draft
 
+
+
+async def test_no_color_keeps_the_environment_in_words(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    company = workspace.current()
+    assert company is not None
+    workspace.store.save_company(company.model_copy(update={"environment": "produccion"}))
+    app = FeConsole(workspace, refresh_seconds=0)
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bar = text_of(app.screen.query_one("#env-bar"))
+        assert bar.startswith("PRODUCCIÓN · ")
+        screen = app.export_screenshot()
+        assert "PRODUCCIÓN" in screen and "lista" in screen  # the states are words too
