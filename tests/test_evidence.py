@@ -45,6 +45,9 @@ def test_detail_and_bundle_of_a_rejected_document(tmp_path: Path) -> None:
     detail = evidence.document_detail(view.queue, rec.doc_id)
     assert detail.record["state"] == "rejected" and detail.cufe and detail.xml
     assert "Total a pagar" in dict(detail.totals)
+    # Colombian money, the same formatter as the invoice form: "$ 1.018.060,00".
+    assert all(amount.startswith("$ ") and "," in amount for _, amount in detail.totals)
+    assert dict(detail.totals)["Subtotal"] == "$ 944.000,00"
     rules = [r for a in detail.answers for r in a.rules]
     faj71 = next(r for r in rules if r.code == "FAJ71")
     assert faj71.explanation and faj71.fix and faj71.value == "otro@ejemplo.com"

@@ -95,7 +95,7 @@ class Workspace:
 
     def queue(self, company: Company) -> QueueView:
         """The queue of ``company``."""
-        return QueueView(InvoiceQueue(self.store, company, self.settings))
+        return QueueView(InvoiceQueue(self.store, company, self.settings, clock=self.clock))
 
     # -- the certificate -------------------------------------------------------------------------
     def certificate_path(self, company: Company) -> Path | None:

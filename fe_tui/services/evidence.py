@@ -24,11 +24,11 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from fe_tui import ns, xmlsafe
+from fe_tui.domain.money import format_money_text
 from fe_tui.errors import FeError, InputError
 from fe_tui.fileio import private_dir, write_private
 from fe_tui.services.invoice_queue import STATE_LABELS, InvoiceQueue
@@ -160,11 +160,7 @@ def _totals(root: Any) -> tuple[list[tuple[str, str]], str | None]:
         if el is None or not el.text:
             continue
         currency = currency or el.get("currencyID")
-        try:
-            amount = f"{Decimal(el.text):,.2f}"
-        except InvalidOperation:
-            amount = el.text
-        out.append((label, amount))
+        out.append((label, format_money_text(el.text)))
     return out, currency
 
 

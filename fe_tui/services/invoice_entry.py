@@ -55,12 +55,14 @@ from fe_tui.domain.models import (
     PaymentMeans,
     format_validation_error,
 )
+from fe_tui.domain.money import format_money
 from fe_tui.domain.nit import nit_check_digit
 from fe_tui.domain.totals import DocumentTotals, compute
 from fe_tui.errors import FeError, InputError
 from fe_tui.services.invoice_queue import (
     ACCEPTED,
     ACCEPTED_WITH_NOTICES,
+    DRAFT,
     STATE_LABELS,
     InvoiceQueue,
 )
@@ -90,6 +92,9 @@ __all__ = [
     "entry_errors",
     "filter_options",
     "format_money",
+    "draft_entry",
+    "update_draft",
+    "promote_draft",
     "id_type_options",
     "invoice_prefixes",
     "line_errors",
@@ -713,12 +718,6 @@ def live_totals(lines: Iterable[LineEntry], on: date) -> LiveTotals:
     return LiveTotals(totals, taxes, len(models), skipped)
 
 
-def format_money(value: Decimal) -> str:
-    """Colombian display of an amount: ``$ 1.234.567,89``."""
-    text = f"{value:,.2f}"
-    return "$ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
-
-
 # --- DIAN look-up ----------------------------------------------------------------------
 
 
@@ -892,6 +891,20 @@ def _plain(value: Any) -> str:
     return f"{number.normalize():f}"
 
 
+def _customer_entry(raw_customer: dict[str, Any]) -> CustomerEntry:
+    address = raw_customer.get("address") or {}
+    return CustomerEntry(
+        id_type=str(raw_customer.get("id_type", "31")),
+        id_number=str(raw_customer.get("id_number", "")),
+        dv=str(raw_customer.get("dv") or ""),
+        name=str(raw_customer.get("name", "")),
+        email=str(raw_customer.get("email") or ""),
+        address_line=str(address.get("line") or ""),
+        municipality_code=str(address.get("municipality_code") or ""),
+        responsibilities=", ".join(raw_customer.get("tax_responsibilities") or ["R-99-PN"]),
+    )
+
+
 def note_from_invoice(
     queue: InvoiceQueue, doc_id: str, kind: str, on: date | None = None
 ) -> InvoiceEntry:
@@ -917,18 +930,7 @@ def note_from_invoice(
         )
     day = on or date.fromisoformat(rec.issue_date)
     document = queue.ledger.request(rec).get("document") or {}
-    raw_customer = document.get("customer") or {}
-    address = raw_customer.get("address") or {}
-    customer = CustomerEntry(
-        id_type=str(raw_customer.get("id_type", "31")),
-        id_number=str(raw_customer.get("id_number", "")),
-        dv=str(raw_customer.get("dv") or ""),
-        name=str(raw_customer.get("name", "")),
-        email=str(raw_customer.get("email") or ""),
-        address_line=str(address.get("line") or ""),
-        municipality_code=str(address.get("municipality_code") or ""),
-        responsibilities=", ".join(raw_customer.get("tax_responsibilities") or ["R-99-PN"]),
-    )
+    customer = _customer_entry(document.get("customer") or {})
     payment = document.get("payment") or {}
     return InvoiceEntry(
         kind=kind,
@@ -938,3 +940,73 @@ def note_from_invoice(
         payment_method=str(payment.get("method_code", "10")),
         reference=NoteReference(rec.doc_id, rec.cufe, rec.issue_date),
     )
+
+
+# --- Drafts: reopen, save again, number ------------------------------------------------------
+
+
+def _draft_record(queue: InvoiceQueue, doc_id: str) -> Any:
+    queue.ledger.refresh()
+    rec = queue.ledger.find(doc_id)
+    if rec is None:
+        raise InputError(f"No hay un documento {doc_id!r} en la cola de {queue.company.label}.")
+    if rec.state != DRAFT:
+        raise InputError(
+            f"{rec.doc_id} está {STATE_LABELS.get(rec.state, rec.state)}: solo se reabre un "
+            "borrador en el formulario."
+        )
+    return rec
+
+
+def draft_entry(queue: InvoiceQueue, doc_id: str, on: date | None = None) -> InvoiceEntry:
+    """The form's content of draft ``doc_id`` (what :func:`save_draft` stored), to edit it again.
+
+    Raises :class:`InputError` (Spanish) when ``doc_id`` is not a draft of the queue.
+    """
+    rec = _draft_record(queue, doc_id)
+    day = on or date.today()
+    document = queue.ledger.request(rec).get("document") or {}
+    payment = document.get("payment") or {}
+    notes = document.get("notes") or []
+    billing = document.get("billing_reference") or None
+    reference = None
+    if billing:
+        reference = NoteReference(
+            str(billing.get("number", "")),
+            str(billing.get("uuid", "")),
+            str(billing.get("issue_date", "")),
+        )
+    kind = str(document.get("kind", rec.kind or "invoice"))
+    return InvoiceEntry(
+        kind=kind,
+        customer=_customer_entry(document.get("customer") or {}),
+        lines=[_line_entry(raw, day) for raw in document.get("lines") or []],
+        payment_form=str(payment.get("form") or "1"),
+        payment_method=str(payment.get("method_code") or "10"),
+        due_date=str(payment.get("due_date") or document.get("due_date") or ""),
+        order_reference=str(document.get("order_reference") or ""),
+        note=str(notes[0]) if notes else "",
+        prefix=(str(document["prefix"]) if document.get("prefix") else None)
+        if kind == "invoice"
+        else None,
+        reference=reference,
+        concept_code=str(document.get("concept_code") or ""),
+        concept_description=str(document.get("concept_description") or ""),
+    )
+
+
+def update_draft(queue: InvoiceQueue, doc_id: str, entry: InvoiceEntry, on: date) -> SavedDocument:
+    """Save the form over draft ``doc_id`` (same id, still without a number)."""
+    _draft_record(queue, doc_id)
+    rec = queue.update_draft(doc_id, to_document_data(entry, on))
+    return SavedDocument(rec.doc_id, rec.state, entry.kind)
+
+
+def promote_draft(queue: InvoiceQueue, doc_id: str, entry: InvoiceEntry, on: date) -> SavedDocument:
+    """Save the form over draft ``doc_id``, then number it: ``ready`` under its new number.
+
+    The draft is retired by :meth:`InvoiceQueue.promote` (``void``, naming the number).
+    """
+    update_draft(queue, doc_id, entry, on)
+    rec = queue.promote(doc_id)
+    return SavedDocument(rec.doc_id, rec.state, entry.kind)

@@ -423,6 +423,37 @@ class InvoiceQueue:
         assert new is not None
         return new
 
+    def update_draft(self, doc_id: str, data: dict[str, Any]) -> DocRecord:
+        """Replace a draft's content; it stays a draft, under the same id, without a number.
+
+        Checked like :meth:`add` with ``draft=True`` (a provisional number, so the
+        errors show now); recorded as a ``corrected`` event (a new revision).
+        """
+        with self.ledger.transaction() as ledger:
+            rec = self._require(doc_id)
+            if rec.state != DRAFT:
+                raise QueueError(f"{rec.doc_id} no es un borrador ({STATE_LABELS[rec.state]}).")
+            when = self.clock()
+            kind = str((data.get("document") or {}).get("kind", rec.kind))
+            probe = numbering.next_number(
+                self.store,
+                ledger,
+                self.company.nit,
+                kind=kind,
+                prefix=rec.prefix or None,
+                on=when.date(),
+            )
+            request = self._document_request(
+                data, probe.number, probe.prefix, probe.resolution, when
+            )
+            ref = ledger.store_request(rec.doc_id, request.model_dump(mode="json"))
+            ledger.append(
+                "corrected", rec.doc_id, state=DRAFT, req=list(ref), message="Borrador actualizado."
+            )
+        updated = self.ledger.get(rec.doc_id)
+        assert updated is not None
+        return updated
+
     def correct(self, doc_id: str, data: dict[str, Any]) -> DocRecord:
         """Replace a rejected (or not yet sent) document's content, keeping its number."""
         with self.ledger.transaction() as ledger:

@@ -72,12 +72,18 @@ ENV_BANNERS = {
 }
 
 
-def header_text(company: Company | None) -> str:
-    """The header line: environment first (always in words), then the company."""
+def header_text(company: Company | None, width: int | None = None) -> str:
+    """The header line: environment first (always in words), then the company.
+
+    The environment's explanation goes last and is left out when the line would
+    not fit in ``width`` columns (the word and the company always stay).
+    """
     if company is None:
         return "fe-tui · sin empresa elegida (ctrl+e para elegir)"
     word, meaning = ENV_BANNERS.get(company.environment, (company.environment, ""))
-    return f"{word} · {company.label} · {meaning}"
+    short = f"{word} · {company.label}"
+    full = f"{short} · {meaning}" if meaning else short
+    return short if width is not None and len(full) > width else full
 
 
 def _console_commands() -> Any:
@@ -98,11 +104,14 @@ class MainScreen(Screen[None]):
             yield HabilitacionPane(id="pane-hab")
             yield ResolutionsPane(id="pane-res")
         yield QueuePane(id="pane-queue")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_resize(self) -> None:
-        """Large terminals give the summary panes more room."""
+        """Large terminals give the summary panes more room; the header fits the width."""
         self.set_class(self.size.height >= 34, "-large")
+        app = self.app
+        if isinstance(app, FeConsole):
+            app.paint_header()
 
 
 class FeConsole(App[None]):
@@ -116,8 +125,14 @@ class FeConsole(App[None]):
         Binding("2", "focus_pane(2)", "Habilitación", show=False, id="app.pane2"),
         Binding("3", "focus_pane(3)", "Resoluciones", show=False, id="app.pane3"),
         Binding("4", "focus_pane(4)", "Cola", show=False, id="app.pane4"),
-        Binding("f1", "help", "Ayuda", id="app.help"),
-        Binding("ctrl+e", "switch_company", "Empresa", id="app.company"),
+        Binding("f1", "help", "Ayuda", id="app.help", tooltip="Ayuda del panel con el foco"),
+        Binding(
+            "ctrl+e",
+            "switch_company",
+            "Empresa",
+            show=False,  # 80 columns: the footer keeps the pane's keys; F1 lists it
+            id="app.company",
+        ),
         Binding("f5", "reload", "Actualizar", show=False, id="app.reload"),
         Binding(
             "ctrl+p",
@@ -209,12 +224,7 @@ class FeConsole(App[None]):
         main = self.main_screen
         if main is None:
             return
-        bar = main.query_one("#env-bar", Static)
-        bar.update(escape(header_text(self.company)))
-        for env in ENVIRONMENT_LABELS:
-            bar.set_class(
-                self.company is not None and self.company.environment == env, f"env-{env}"
-            )
+        self.paint_header()
         self.queue_view = None
         if self.company is not None:
             try:
@@ -229,6 +239,20 @@ class FeConsole(App[None]):
             queue.focus_pane()
         if self.company is not None and self.workspace.known_password(self.company) is not None:
             self._unlock_quietly(self.company)
+
+    def paint_header(self) -> None:
+        """The environment bar: the word (PRODUCCIÓN…), the company, its colour class."""
+        main = self.main_screen
+        if main is None:
+            return
+        bar = main.query_one("#env-bar", Static)
+        # The bar's padding takes one column on each side.
+        width = max(1, main.size.width - 2) if main.size.width else None
+        bar.update(escape(header_text(self.company, width)))
+        for env in ENVIRONMENT_LABELS:
+            bar.set_class(
+                self.company is not None and self.company.environment == env, f"env-{env}"
+            )
 
     @work(exclusive=True, group="unlock", exit_on_error=False)
     async def _unlock_quietly(self, company: Company) -> None:
@@ -276,7 +300,8 @@ class FeConsole(App[None]):
         title = getattr(source, "TITLE", "") or "Consola"
         text = getattr(source, "HELP", None) or GENERAL_HELP
         keys = [
-            (b.key_display or b.key, b.description)
+            # The footer's word is short (80 columns); the help says it in full.
+            (b.key_display or b.key, b.tooltip or b.description)
             for b in getattr(source, "BINDINGS", [])
             if isinstance(b, Binding) and b.description
         ]
@@ -442,7 +467,7 @@ class FeConsole(App[None]):
         except (ImportError, ValueError):
             return False
 
-    def open_invoice_form(self) -> None:
+    def open_invoice_form(self, *, draft_of: str | None = None) -> None:
         """``n``: push ``InvoiceFormScreen`` of :data:`INVOICE_FORM_MODULE` (lazy import).
 
         It receives whichever of ``workspace``, ``company``, ``queue``, ``store``,
@@ -462,12 +487,19 @@ class FeConsole(App[None]):
             "certificate": self.loaded_certificate(self.company),
             "transport": self.transport,
         }
+        if draft_of is not None:
+            offered["draft_of"] = draft_of  # reopen a saved draft
         try:
             params = inspect.signature(screen_cls).parameters
         except (TypeError, ValueError):
             params = {}  # type: ignore[assignment]
         kwargs = {k: v for k, v in offered.items() if k in params}
-        self.push_screen(screen_cls(**kwargs), self._form_closed)
+        try:
+            screen = screen_cls(**kwargs)
+        except FeError as exc:
+            self.report(exc)
+            return
+        self.push_screen(screen, self._form_closed)
 
     def _form_closed(self, result: Any) -> None:
         """After the form: reload; "firmar y enviar" (a ``ready`` document) starts a batch."""

@@ -12,15 +12,21 @@ if TYPE_CHECKING:
     from fe_tui.tui.app import FeConsole
 
 
-def _commands(app: FeConsole) -> list[tuple[str, str, Callable[[], Any]]]:
-    """(title, help, callback) of every command valid in the current state."""
+def _commands(app: FeConsole, screen: Any = None) -> list[tuple[str, str, Callable[[], Any]]]:
+    """(title, help, callback) of every command valid on ``screen`` (the palette's origin).
+
+    ``screen`` defaults to the app's current screen; the palette passes the screen
+    it was opened from (while it is open, ``app.screen`` is the palette itself).
+    """
     from fe_tui.tui.app import MainScreen
 
+    if screen is None:
+        screen = app.screen
     out: list[tuple[str, str, Callable[[], Any]]] = []
     out.append(("empresa: cambiar", "Elegir otra empresa (ctrl+e)", app.action_switch_company))
     out.append(("vista: actualizar", "Leer de nuevo el estado (F5)", app.action_reload))
     out.append(("ayuda: panel actual", "Ayuda del panel con el foco (F1)", app.action_help))
-    if not isinstance(app.screen, MainScreen):
+    if not isinstance(screen, MainScreen):
         return out
     for number, name in ((1, "Certificado"), (2, "Habilitación"), (3, "Resoluciones"), (4, "Cola")):
         out.append(
@@ -78,13 +84,13 @@ class ConsoleCommands(Provider):
 
     async def discover(self) -> Hits:
         """Every command, for the empty palette."""
-        for title, text, callback in _commands(self.console):
+        for title, text, callback in _commands(self.console, self.screen):
             yield DiscoveryHit(title, callback, help=text)
 
     async def search(self, query: str) -> AsyncIterator[Hit]:
         """Commands matching ``query``."""
         matcher = self.matcher(query)
-        for title, text, callback in _commands(self.console):
+        for title, text, callback in _commands(self.console, self.screen):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=text)

@@ -182,7 +182,7 @@ petición y la respuesta, con lo sensible oculto).
                 yield Static(render_history(d), id="detail-history")
             with TabPane("SOAP", id="tab-soap"):
                 yield from self._soap()
-        yield Footer()
+        yield Footer(compact=True)
 
     def _soap(self) -> ComposeResult:
         calls = [a for a in self.detail.answers if a.request or a.answer]

@@ -32,7 +32,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -43,6 +43,7 @@ from textual.widgets.option_list import Option
 
 from fe_tui.domain import codelists
 from fe_tui.domain.models import COLOMBIA_TZ, FINAL_CONSUMER_ID
+from fe_tui.domain.money import format_money
 from fe_tui.errors import FeError
 from fe_tui.services import invoice_entry as ie
 from fe_tui.services.invoice_queue import InvoiceQueue
@@ -89,6 +90,38 @@ _CUSTOMER_WIDGETS = (
     "#customer-municipality",
     "#customer-responsibilities",
 )
+
+
+class TypeAheadInput(Input):
+    """An ``Input`` for fast typists (over SSH keys arrive in bursts).
+
+    Textual queues each key on the widget focused when the key arrives, and moves
+    the focus later. So keys typed right after Enter (or after a picker closes)
+    used to land in the field the agent was leaving. Here Enter acts at once (the
+    screen's ``enter_now`` moves the focus before the next key is read), and a key
+    that reaches a field whose turn is over goes back to the app, which hands it
+    to the field that has the focus now.
+    """
+
+    #: This field's turn is over (its picker is closing): keys go to what comes next.
+    done = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.app.focused
+        if self.done or (focused is not None and focused is not self):
+            event.stop()
+            event.prevent_default()
+            again = events.Key(event.key, event.character)
+            again.set_sender(self.app)
+            self.app.post_message(again)
+            return
+        if event.key == "enter":
+            enter_now = getattr(self.screen, "enter_now", None)
+            if enter_now is not None and enter_now(self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -155,8 +188,18 @@ class CodePickerModal(ModalScreen[str | None]):
         Binding("pageup", "move(-10)", "Página", show=False),
     ]
 
-    def __init__(self, title: str, options: list[ie.CodeOption], query: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        options: list[ie.CodeOption],
+        query: str = "",
+        *,
+        on_pick: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__()
+        #: Called with the code at once on Enter, before the picker closes, so the form has
+        #: moved its focus before the keys typed after Enter are handed on.
+        self.on_pick = on_pick
         self.title_text = title
         self.options = options
         self.initial_query = query
@@ -165,7 +208,7 @@ class CodePickerModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, id="picker-title")
-            yield Input(
+            yield TypeAheadInput(
                 self.initial_query,
                 placeholder="Escriba código o nombre para filtrar",
                 id="picker-filter",
@@ -199,9 +242,19 @@ class CodePickerModal(ModalScreen[str | None]):
     @on(Input.Submitted, "#picker-filter")
     def _take_highlighted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.enter_now(event.input)
+
+    def enter_now(self, field: Input) -> bool:
+        """Enter in the filter: take the highlighted code; later keys go to the form."""
         listing = self.query_one("#picker-list", OptionList)
         if listing.highlighted is not None and self.shown:
-            self.dismiss(self.shown[listing.highlighted].code)
+            code = self.shown[listing.highlighted].code
+            if isinstance(field, TypeAheadInput):
+                field.done = True
+            if self.on_pick is not None:
+                self.on_pick(code)
+            self.dismiss(code)
+        return True
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -357,6 +410,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         send: Callable[[ie.SavedDocument], Awaitable[ie.SavedDocument]] | None = None,
         today: date | None = None,
         queue: InvoiceQueue | None = None,
+        draft_of: str | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -367,7 +421,11 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self.send = send
         self.today = today or datetime.now(COLOMBIA_TZ).date()
         self.queue = queue or InvoiceQueue(store, company, settings)
-        if note_of is not None:
+        #: The draft this form edits (ctrl+s saves over it, F9 numbers it), if any.
+        self.draft_of = draft_of
+        if draft_of is not None:
+            self.initial = ie.draft_entry(self.queue, draft_of, self.today)
+        elif note_of is not None:
             self.initial = ie.note_from_invoice(self.queue, note_of, note_kind, self.today)
         else:
             self.initial = ie.InvoiceEntry()
@@ -386,6 +444,8 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         what = ie.KIND_LABELS[self.kind]
         ref = self.initial.reference
         head = f"Nueva {what.lower()}" if ref is None else f"{what} sobre {ref.number}"
+        if self.draft_of is not None:
+            head = f"Borrador {self.draft_of} · {what.lower()}"
         environment = {
             "produccion": "PRODUCCIÓN",
             "habilitacion": "habilitación",
@@ -417,7 +477,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             compact=True,
                         )
                         yield Label("N.º", classes="gap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.id_number,
                             placeholder="sin DV",
                             id="customer-id-number",
@@ -425,12 +485,12 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             max_length=20,
                         )
                         yield Label("DV", classes="gap")
-                        yield Input(c.dv, id="customer-dv", compact=True, max_length=1)
+                        yield TypeAheadInput(c.dv, id="customer-dv", compact=True, max_length=1)
                         yield Button("F5 DIAN", id="lookup", compact=True)
                     yield Label("", id="msg-customer-id", classes="msg", markup=False)
                     with Horizontal(classes="row"):
                         yield Label("Nombre", classes="cap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.name,
                             placeholder="razón social o nombre",
                             id="customer-name",
@@ -439,7 +499,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                     yield Label("", id="msg-customer-name", classes="msg", markup=False)
                     with Horizontal(classes="row"):
                         yield Label("Correo", classes="cap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.email,
                             placeholder="correo de recepción de facturas",
                             id="customer-email",
@@ -448,14 +508,14 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                     yield Label("", id="msg-customer-email", classes="msg", markup=False)
                     with Horizontal(classes="row"):
                         yield Label("Dirección", classes="cap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.address_line,
                             placeholder="opcional",
                             id="customer-address",
                             compact=True,
                         )
                         yield Label("Mun.", classes="gap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.municipality_code,
                             placeholder="F2",
                             id="customer-municipality",
@@ -468,7 +528,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                     yield Label("", id="msg-customer-address", classes="msg", markup=False)
                     with Horizontal(classes="row"):
                         yield Label("Resp. fisc.", classes="cap")
-                        yield Input(
+                        yield TypeAheadInput(
                             c.responsibilities, id="customer-responsibilities", compact=True
                         )
                         yield Label(
@@ -488,7 +548,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             compact=True,
                         )
                         yield Label("Vence", classes="gap")
-                        yield Input(
+                        yield TypeAheadInput(
                             entry.due_date,
                             placeholder="AAAA-MM-DD",
                             id="payment-due",
@@ -525,7 +585,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             )
                         with Horizontal(classes="row"):
                             yield Label("Motivo", classes="cap")
-                            yield Input(
+                            yield TypeAheadInput(
                                 entry.concept_description,
                                 placeholder="opcional: descripción de la corrección",
                                 id="note-description",
@@ -545,7 +605,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             yield Label("", id="msg-prefix", classes="msg", markup=False)
                         with Horizontal(classes="row"):
                             yield Label("Orden", classes="cap")
-                            yield Input(
+                            yield TypeAheadInput(
                                 entry.order_reference,
                                 placeholder="opcional: orden de compra",
                                 id="order-reference",
@@ -553,7 +613,9 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                             )
                     with Horizontal(classes="row"):
                         yield Label("Nota", classes="cap")
-                        yield Input(entry.note, placeholder="opcional", id="doc-note", compact=True)
+                        yield TypeAheadInput(
+                            entry.note, placeholder="opcional", id="doc-note", compact=True
+                        )
             yield Label("Líneas", classes="section-title")
             with Horizontal(classes="line-caps"):
                 yield Label("Descripción", classes="w-desc")
@@ -562,15 +624,19 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 yield Label("Precio unit.", classes="w-price")
                 yield Label("Impuesto", classes="w-tax")
             with Horizontal(id="line-row"):
-                yield Input(
+                yield TypeAheadInput(
                     placeholder="producto o servicio",
                     id="line-description",
                     classes="w-desc",
                     compact=True,
                 )
-                yield Input("1", id="line-quantity", classes="w-qty", compact=True)
-                yield Input("94", id="line-unit", classes="w-unit", compact=True, max_length=3)
-                yield Input(placeholder="0,00", id="line-price", classes="w-price", compact=True)
+                yield TypeAheadInput("1", id="line-quantity", classes="w-qty", compact=True)
+                yield TypeAheadInput(
+                    "94", id="line-unit", classes="w-unit", compact=True, max_length=3
+                )
+                yield TypeAheadInput(
+                    placeholder="0,00", id="line-price", classes="w-price", compact=True
+                )
                 yield TaxSelect(
                     [(t.label, t.key) for t in self.taxes],
                     value=ie.DEFAULT_TAX,
@@ -599,9 +665,9 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             # A note's buyer is its invoice's (DIAN matches them): shown, not edited.
             for selector in _CUSTOMER_WIDGETS:
                 self.query_one(selector).disabled = True
-            self.query_one("#note-concept").focus()
+            self.set_focus(self.query_one("#note-concept"))
         else:
-            self.query_one("#customer-id-number", Input).focus()
+            self.set_focus(self.query_one("#customer-id-number", Input))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A note's buyer is fixed: no look-up, no final consumer (hidden from the footer)."""
@@ -719,7 +785,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             "lines": "#line-description",
         }.get(first)
         if target:
-            self.query_one(target).focus()
+            self.set_focus(self.query_one(target))
 
     # -- live checks ----------------------------------------------------------------------------
     def _check_nit(self) -> None:
@@ -799,7 +865,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
     @staticmethod
     def _money_text(text: str) -> str:
         try:
-            return ie.format_money(ie.parse_decimal(text, "el precio"))
+            return format_money(ie.parse_decimal(text, "el precio"))
         except ValueError:
             return text
 
@@ -810,7 +876,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         amounts = iter(live.totals.lines)
         for number, line in enumerate(self.lines, start=1):
             valid = not ie.line_errors(line, self.today)
-            total = ie.format_money(next(amounts).line_extension) if valid else "¿?"
+            total = format_money(next(amounts).line_extension) if valid else "¿?"
             marks = " (desc.)" if line.extra.get("allowances_charges") else ""
             table.add_row(
                 str(number),
@@ -833,18 +899,18 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             lines.append(pending)
         live = ie.live_totals(lines, self.today)
         width = 18
-        rows = [f"{'Subtotal':<16}{ie.format_money(live.subtotal):>{width}}"]
-        rows += [f"{label:<16}{ie.format_money(amount):>{width}}" for label, amount in live.taxes]
-        rows.append(f"{'TOTAL':<16}{ie.format_money(live.payable):>{width}}")
+        rows = [f"{'Subtotal':<16}{format_money(live.subtotal):>{width}}"]
+        rows += [f"{label:<16}{format_money(amount):>{width}}" for label, amount in live.taxes]
+        rows.append(f"{'TOTAL':<16}{format_money(live.payable):>{width}}")
         count = len(self.lines)
         note = f"{count} línea(s)" + (" + la línea en edición" if counting_pending else "")
         if live.skipped:
             note += f" · {live.skipped} sin contar (con errores)"
         rows.append(note)
         self.query_one("#totals", Static).update("\n".join(rows))
-        taxes = " · ".join(f"{label} {ie.format_money(amount)}" for label, amount in live.taxes)
+        taxes = " · ".join(f"{label} {format_money(amount)}" for label, amount in live.taxes)
         # TOTAL first: a narrow terminal cuts the detail, not the figure the agent checks.
-        bar = f"TOTAL {ie.format_money(live.payable)} · Subtotal {ie.format_money(live.subtotal)}"
+        bar = f"TOTAL {format_money(live.payable)} · Subtotal {format_money(live.subtotal)}"
         if taxes:
             bar += f" · {taxes}"
         self.query_one("#totals-bar", Static).update(bar)
@@ -877,7 +943,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 "line.unit_price": "#line-price",
                 "line.tax": "#line-tax",
             }[next(iter(errors))]
-            self.query_one(focus).focus()
+            self.set_focus(self.query_one(focus))
             return
         line.unit_code = line.unit_code.strip()
         editing = self._editing
@@ -889,7 +955,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self._show("msg-lines", "")
         self._clear_line_row()
         self._refresh_lines()
-        self.query_one("#line-description", Input).focus()
+        self.set_focus(self.query_one("#line-description", Input))
 
     def action_remove_line(self) -> None:
         """Remove the line under the table's cursor."""
@@ -904,7 +970,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             if self.lines:
                 table.move_cursor(row=min(index, len(self.lines) - 1))
             else:
-                self.query_one("#line-description", Input).focus()
+                self.set_focus(self.query_one("#line-description", Input))
 
     def action_edit_line(self) -> None:
         """Take the line under the cursor back into the line row."""
@@ -923,13 +989,26 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self._editing_extra = dict(line.extra)
         self._unit_hint()
         self._form_message(f"Editando la línea {index + 1}: Enter la guarda en su lugar.")
-        self.query_one("#line-description", Input).focus()
+        self.set_focus(self.query_one("#line-description", Input))
 
     # -- enter moves on in the header fields ----------------------------------------------------
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
         if event.input.id and not event.input.id.startswith("line-"):
             self.focus_next()
+
+    def enter_now(self, field: Input) -> bool:
+        """Enter in a field (:class:`TypeAheadInput`): add the line, or on to the next field.
+
+        Runs while the key is read, so the focus has moved before the next key is.
+        """
+        if field.id in ("line-description", "line-quantity", "line-unit", "line-price"):
+            self.action_add_line()
+            return True
+        if field.id and not field.id.startswith("line-"):
+            self.focus_next()
+            return True
+        return False
 
     # -- pickers --------------------------------------------------------------------------------
     def action_pick_code(self) -> None:
@@ -942,26 +1021,31 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             def took_town(code: str | None) -> None:
                 if code:
                     target.value = code
-                target.focus()
+                self.set_focus(target)
 
-            self.app.push_screen(CodePickerModal("Municipio (DIVIPOLA)", options, ""), took_town)
+            self.app.push_screen(
+                CodePickerModal("Municipio (DIVIPOLA)", options, "", on_pick=took_town), took_town
+            )
             return
         unit = self.query_one("#line-unit", Input)
 
         def took_unit(code: str | None) -> None:
             if code:
                 unit.value = code
-                self.query_one("#line-price", Input).focus()
+                self.set_focus(self.query_one("#line-price", Input))
             else:
-                unit.focus()
+                self.set_focus(unit)
 
         self.app.push_screen(
-            CodePickerModal("Unidad de medida (UnidadesMedida, DIAN)", self.units, ""), took_unit
+            CodePickerModal(
+                "Unidad de medida (UnidadesMedida, DIAN)", self.units, "", on_pick=took_unit
+            ),
+            took_unit,
         )
 
     def action_focus_lines(self) -> None:
         """F3: jump to the line row (or the table when the row is empty and lines exist)."""
-        self.query_one("#line-description", Input).focus()
+        self.set_focus(self.query_one("#line-description", Input))
 
     def action_final_consumer(self) -> None:
         """F6: the anonymous buyer 222222222222 (cédula, no e-mail needed)."""
@@ -970,7 +1054,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self.query_one("#customer-name", Input).value = "Consumidor final"
         self.query_one("#customer-responsibilities", Input).value = "R-99-PN"
         self._form_message("Comprador: consumidor final (222222222222).")
-        self.query_one("#line-description", Input).focus()
+        self.set_focus(self.query_one("#line-description", Input))
 
     # -- DIAN look-up ---------------------------------------------------------------------------
     @on(Button.Pressed, "#lookup")
@@ -988,7 +1072,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 return
         if not number:
             self._show("msg-customer-id", "Escriba primero la identificación del comprador.")
-            self.query_one("#customer-id-number", Input).focus()
+            self.set_focus(self.query_one("#customer-id-number", Input))
             return
         self._show("msg-customer-id", "Consultando la DIAN (GetAcquirer)…", info=True)
         self._lookup(id_type, number)
@@ -1013,7 +1097,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             self._show("msg-customer-name", "")
             self._show("msg-customer-email", "")
             self._show("msg-customer-id", result.message, info=True)
-            self.query_one("#customer-name", Input).focus()
+            self.set_focus(self.query_one("#customer-name", Input))
         else:
             self._show("msg-customer-id", result.message)
 
@@ -1026,7 +1110,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 "Hay una línea sin agregar: Enter la agrega (o bórrela) antes de guardar.",
             )
             self._form_message("Hay una línea sin agregar; no se guardó nada.", error=True)
-            self.query_one("#line-description", Input).focus()
+            self.set_focus(self.query_one("#line-description", Input))
             return None
         entry = self.read_entry()
         errors = ie.entry_errors(entry, self.today)
@@ -1065,7 +1149,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         }.get(self.company.environment, self.company.environment)
         text = (
             f"Se numerará y firmará la {what} para {entry.customer.name.strip()} por "
-            f"{ie.format_money(live.payable)} ({len(entry.lines)} línea(s)), y se enviará "
+            f"{format_money(live.payable)} ({len(entry.lines)} línea(s)), y se enviará "
             f"{environment}.\n\nUn número asignado no se reutiliza. ¿Firmar y enviar?"
         )
 
@@ -1080,8 +1164,13 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self._busy = True
         self._form_message("Guardando…")
         try:
-            add = ie.save_draft if draft else ie.queue_for_sending
-            saved = await asyncio.to_thread(add, self.queue, entry, self.today)
+            if self.draft_of is not None:
+                # A reopened draft: saved over itself, or numbered (promoted) by F9.
+                again = ie.update_draft if draft else ie.promote_draft
+                saved = await asyncio.to_thread(again, self.queue, self.draft_of, entry, self.today)
+            else:
+                add = ie.save_draft if draft else ie.queue_for_sending
+                saved = await asyncio.to_thread(add, self.queue, entry, self.today)
         except ie.EntryInvalid as exc:
             self._busy = False
             self._show_errors(exc.errors)

@@ -31,6 +31,9 @@ _MODAL_CSS = """
     background: $surface;
     padding: 0 1;
 }}
+{name} Label {{
+    width: 100%;
+}}
 {name} .modal-title {{
     text-style: bold;
     width: 100%;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, TabbedContent
 
 from fe_tui.services.console import Workspace
@@ -230,6 +231,14 @@ async def test_palette_lists_pane_commands(console: FeConsole) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert type(console.screen).__name__ == "CommandPalette"
+        # The open palette asks about the main screen, not about itself.
+        await pilot.press(*"ejecutar")
+        await pilot.pause(0.3)
+        from textual.widgets import OptionList
+
+        options = console.screen.query_one(OptionList)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("cola: ejecutar lote" in text for text in shown), shown
 
 
 async def test_100k_rows_draw_only_what_is_visible() -> None:
@@ -261,3 +270,48 @@ async def test_100k_rows_draw_only_what_is_visible() -> None:
 def test_fixed_clock_is_used(tmp_path: Path) -> None:
     ws = demo_workspace(tmp_path, documents=1, clock=lambda: FIXED_NOW)
     assert ws.clock() == FIXED_NOW
+
+
+async def test_o_on_a_draft_opens_it_in_the_form(workspace: Workspace) -> None:
+    from fe_tui.tui.invoice_form import InvoiceFormScreen
+
+    company = workspace.current()
+    assert company is not None
+    queue = InvoiceQueue(workspace.store, company, workspace.settings)
+    draft = queue.add(example(), draft=True).record
+    app = FeConsole(workspace, refresh_seconds=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(QueuePane)
+        rows = [r.doc_id for r in pane.table.rows]
+        pane.table.cursor = rows.index(draft.doc_id)
+        await pilot.pause()
+        assert pane.check_action("open_draft", ()) is True
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, InvoiceFormScreen)
+        lines = example()["document"]["lines"]
+        assert app.screen.draft_of == draft.doc_id and len(app.screen.lines) == len(lines)
+        await pilot.press("escape")
+        await pilot.pause()
+        pane.table.cursor = rows.index(draft.doc_id) - 1 if rows.index(draft.doc_id) else 1
+        await pilot.pause()
+        assert pane.check_action("open_draft", ()) is False  # a ready document: not a draft
+
+
+
+async def test_no_color_keeps_the_environment_in_words(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    company = workspace.current()
+    assert company is not None
+    workspace.store.save_company(company.model_copy(update={"environment": "produccion"}))
+    app = FeConsole(workspace, refresh_seconds=0)
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bar = text_of(app.screen.query_one("#env-bar"))
+        assert bar.startswith("PRODUCCIÓN · ")
+        screen = app.export_screenshot()
+        assert "PRODUCCIÓN" in screen and "lista" in screen  # the states are words too

@@ -414,3 +414,134 @@ async def test_several_resolutions_ask_for_the_prefix(world: World) -> None:
         await pilot.pause()
     [saved] = app.results
     assert saved is not None and saved.doc_id == "FE1"
+
+
+# --- type-ahead: keys typed with no pause land where the agent meant them ------------------
+
+
+async def burst(pilot: Any, *keys: str) -> None:
+    """Send ``keys`` as a fast typist over SSH does: all queued, no wait between them."""
+    from textual import events
+
+    app = pilot.app
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    for _ in range(4):
+        await pilot.pause()
+
+
+async def test_keys_typed_right_after_enter_go_to_the_next_field(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#customer-id-number", BUYER_NIT)
+        await burst(pilot, "enter", "4")
+        screen = app.screen
+        assert screen.query_one("#customer-id-number", Input).value == BUYER_NIT
+        assert screen.query_one("#customer-dv", Input).value == "4"
+
+
+async def test_the_next_line_typed_right_after_enter_starts_a_new_line(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await pilot.press("f3", *"Tinto", "tab")
+        await type_into(pilot, "#line-quantity", "3")
+        await type_into(pilot, "#line-price", "2500")
+        await burst(pilot, "enter", *"Molino")
+        screen = app.screen
+        assert isinstance(screen, InvoiceFormScreen)
+        assert [(line.description, line.unit_price) for line in screen.lines] == [("Tinto", "2500")]
+        assert screen.query_one("#line-description", Input).value == "Molino"
+        assert screen.query_one("#line-price", Input).value == ""
+
+
+async def test_keys_typed_right_after_a_picker_closes_go_to_the_price(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await pilot.press("f3", *"Tinto", "tab")
+        await type_into(pilot, "#line-unit", "")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, CodePickerModal)
+        await pilot.press(*"kgm")
+        await pilot.pause()
+        await burst(pilot, "enter", *"12000")
+        screen = app.screen
+        assert isinstance(screen, InvoiceFormScreen)
+        assert screen.query_one("#line-unit", Input).value == "KGM"
+        assert screen.query_one("#line-price", Input).value == "12000"
+
+
+# --- reopening a draft ------------------------------------------------------------------------
+
+
+async def _save_first_draft(world: World) -> str:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_customer(pilot)
+        await add_line(pilot, "Café tostado", "10", "25000")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and saved.state == iq.DRAFT
+    return saved.doc_id
+
+
+async def test_a_draft_reopens_filled_and_saving_updates_the_same_draft(world: World) -> None:
+    draft = await _save_first_draft(world)
+    app = form_for(world, draft_of=draft)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, InvoiceFormScreen)
+        assert screen.query_one("#customer-name", Input).value == BUYER_NAME
+        assert screen.query_one("#customer-dv", Input).value == "4"
+        assert [line.description for line in screen.lines] == ["Café tostado"]
+        assert not screen.dirty  # nothing typed yet: escape would close at once
+        await add_line(pilot, "Molino", "1", "180000")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and (saved.doc_id, saved.state) == (draft, iq.DRAFT)
+    [rec] = documents(world)  # the same draft, not a second one
+    assert rec.doc_id == draft and rec.revision == 1
+    lines = world.queue.ledger.request(rec)["document"]["lines"]
+    assert [line["description"] for line in lines] == ["Café tostado", "Molino"]
+
+
+async def test_f9_on_a_reopened_draft_numbers_it(world: World) -> None:
+    draft = await _save_first_draft(world)
+    app = form_for(world, draft_of=draft)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and saved.state == iq.READY and saved.doc_id.startswith("SETP")
+    old = world.queue.ledger.get(draft)
+    assert old is not None and old.state == iq.VOID and saved.doc_id in (old.void_reason or "")
+
+
+def test_only_a_draft_reopens(world: World) -> None:
+    from fe_tui.errors import InputError
+
+    rec = world.queue.add(example_invoice()).record
+    with pytest.raises(InputError, match="solo se reabre un borrador"):
+        InvoiceFormScreen(
+            world.store, world.settings, world.company, draft_of=rec.doc_id, queue=world.queue
+        )
+
+
+def example_invoice() -> dict[str, Any]:
+    import json
+
+    from tests.conftest import EXAMPLES
+
+    return json.loads((EXAMPLES / "factura.json").read_text())

@@ -38,9 +38,6 @@ def render_certificate(view: CertificateView) -> str:
         lines.append(f"[{colour}]{left}[/]")
     active = view.active
     if active is not None:
-        lines.append(f"Titular: {escape(str(active.subject_cn or active.subject))}")
-        if active.issuer_cn:
-            lines.append(f"Emisor: {escape(str(active.issuer_cn))}")
         lines.append(f"Vence: {active.not_after:%Y-%m-%d}")
     lines.append(
         "[green]Desbloqueado en esta sesión[/]"
@@ -55,6 +52,11 @@ def render_certificate(view: CertificateView) -> str:
         lines.append(f"Renovación: {escape(str(getattr(state, 'value', state)))}")
     if view.purchase_next:
         lines.append(f"Compra: {escape(view.purchase_next)}")
+    # The holder's long name last: at 80×24 the state, days and expiry come first.
+    if active is not None:
+        lines.append(f"Titular: {escape(str(active.subject_cn or active.subject))}")
+        if active.issuer_cn:
+            lines.append(f"Emisor: {escape(str(active.issuer_cn))}")
     if len(view.records) > 1:
         lines.append(f"[dim]{len(view.records)} certificados registrados[/]")
         for r in view.records[:5]:

@@ -17,6 +17,7 @@ from fe_tui.services.console import QueueFilter, QueueView
 from fe_tui.services.invoice_queue import (
     ACCEPTED,
     ACCEPTED_WITH_NOTICES,
+    DRAFT,
     NEEDS_RECONCILE,
     REJECTED,
     RETRYABLE,
@@ -77,17 +78,21 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
 - **/** busca por número o CUFE; **f** filtra por estado, fecha y prefijo; **x** quita
   los filtros.
 - **n** abre el formulario de factura nueva (si esta versión lo trae).
+- **o** (o **Enter**) sobre un borrador lo abre en el formulario: ctrl+s guarda los
+  cambios en el mismo borrador y F9 lo numera, firma y envía.
 """
 
     BINDINGS = [
-        Binding("e", "run_batch", "Ejecutar lote", id="queue.run"),
-        Binding("c", "reconcile", "Conciliar", id="queue.reconcile"),
+        # Short footer words: at 80 columns the pane's keys and F1/ctrl+q must fit.
+        Binding("e", "run_batch", "Lote", id="queue.run", tooltip="Ejecutar un lote"),
+        Binding("c", "reconcile", "Conciliar", show=False, id="queue.reconcile"),
         Binding("r", "retry", "Reintentar", id="queue.retry"),
         Binding("v", "void", "Anular", id="queue.void"),
         Binding("slash", "search", "Buscar", id="queue.search"),
         Binding("f", "filter", "Filtrar", id="queue.filter"),
         Binding("x", "clear_filter", "Quitar filtro", id="queue.clear"),
-        Binding("n", "new_invoice", "Nueva factura", id="queue.new"),
+        Binding("n", "new_invoice", "Nueva", id="queue.new", tooltip="Nueva factura"),
+        Binding("o", "open_draft", "Abrir borrador", id="queue.open_draft"),
     ]
 
     DEFAULT_CSS = """
@@ -204,6 +209,9 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
 
     @on(QueueTable.Chosen)
     def _chosen(self, event: QueueTable.Chosen) -> None:
+        if event.record.state == DRAFT and self.console.invoice_form_available():
+            self.console.open_invoice_form(draft_of=event.record.doc_id)
+            return
         self.console.open_detail(event.record.doc_id)
 
     # -- which keys apply now ----------------------------------------------------------------------
@@ -221,6 +229,12 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
             return current is not None and current.state not in _NOT_VOIDABLE
         if action == "clear_filter":
             return self.view is not None and bool(self.view.filter.describe())
+        if action == "open_draft":
+            return (
+                current is not None
+                and current.state == DRAFT
+                and self.console.invoice_form_available()
+            )
         if action == "new_invoice":
             return self.console.invoice_form_available() and self.view is not None
         return True
@@ -308,6 +322,12 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
             return
         self.app.notify(f"{done.doc_id} anulado: {reason}", title="Anulación")
         self.reload()
+
+    def action_open_draft(self) -> None:
+        """``o`` (or Enter) on a draft: the form, filled with it; saving updates the draft."""
+        rec = self.table.current
+        if rec is not None and rec.state == DRAFT:
+            self.console.open_invoice_form(draft_of=rec.doc_id)
 
     def action_new_invoice(self) -> None:
         """Open the invoice form (when this build has it)."""
