@@ -5,6 +5,8 @@
 - ``first frame 10k documents``: a fresh process (cold start: imports included) opens the
   console headless on a store with that many documents and stops at its first frame;
 - ``ratio first frame 10k / empty``: the same against an empty queue, in the same run;
+- ``first frame bare Textual app``: the floor, an empty Textual app measured the same way
+  (fresh process, Textual imports included), so the console's numbers can be read against it;
 - ``longest event-loop stall during 1,000-document batch``: the console runs a batch of
   that many documents on the in-process simulator (a test double) while a timer measures
   how late the event loop wakes it (goal ≤ 50 ms).
@@ -51,6 +53,29 @@ async def main():
 asyncio.run(main())
 """
 
+_BARE_FRAME = r"""
+import sys, time
+t0 = float(sys.argv[2])
+from textual.app import App
+from textual.widgets import Footer, Static
+
+class Once(App[None]):
+    def compose(self):
+        yield Static("fe-tui")
+        yield Footer()
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._done)
+    def _done(self) -> None:
+        print(f"{time.time() - t0:.4f}")
+        self.exit()
+
+import asyncio
+async def main():
+    async with Once().run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+asyncio.run(main())
+"""
+
 
 def make_store(root: Path, documents: int) -> Path:
     from fe_tui.services.demo import create_demo_company
@@ -67,11 +92,11 @@ def make_store(root: Path, documents: int) -> Path:
     return settings.data_dir
 
 
-def first_frame(data_dir: Path, runs: int = 3) -> float:
+def first_frame(data_dir: Path, runs: int = 3, script: str = _FIRST_FRAME) -> float:
     times = []
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", _FIRST_FRAME, str(data_dir), repr(time.time())],
+            [sys.executable, "-c", script, str(data_dir), repr(time.time())],
             capture_output=True,
             text=True,
             check=True,
@@ -112,6 +137,8 @@ def main() -> int:
         root = Path(tmp)
         empty = first_frame(make_store(root / "vacia", 0))
         full = first_frame(make_store(root / "llena", args.docs))
+        bare = first_frame(root, script=_BARE_FRAME)
+        print(f"first frame bare Textual app  {bare:.2f} s")
         print(f"first frame empty  {empty:.2f} s")
         print(f"first frame {args.docs // 1000}k documents  {full:.2f} s")
         print(f"ratio first frame {args.docs // 1000}k / empty  {full / empty:.2f}")

@@ -23,16 +23,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fe_tui.crypto.certificates import LoadedCertificate
-from fe_tui.domain.company import Company
-from fe_tui.domain.models import COLOMBIA_TZ
+from fe_tui.domain.colombia import COLOMBIA_TZ
 from fe_tui.errors import FeError, InputError
-from fe_tui.services.invoice_queue import STATE_LABELS, STATES, InvoiceQueue
+from fe_tui.services.queue_states import STATE_LABELS, STATES
 from fe_tui.settings import Settings
 from fe_tui.store.db import Store
 from fe_tui.store.ledger import DocRecord
+
+if TYPE_CHECKING:  # the signing/DIAN stack is imported on first use, after the first frame
+    from fe_tui.crypto.certificates import LoadedCertificate
+    from fe_tui.domain.company import Company
+    from fe_tui.services.invoice_queue import InvoiceQueue
 
 #: Environment names as the header shows them.
 ENVIRONMENT_LABELS = {
@@ -95,6 +98,8 @@ class Workspace:
 
     def queue(self, company: Company) -> QueueView:
         """The queue of ``company``."""
+        from fe_tui.services.invoice_queue import InvoiceQueue
+
         return QueueView(InvoiceQueue(self.store, company, self.settings, clock=self.clock))
 
     # -- the certificate -------------------------------------------------------------------------

@@ -76,50 +76,28 @@ from fe_tui.domain.models import (
 from fe_tui.errors import FeError, InputError
 from fe_tui.services import documents, numbering
 from fe_tui.services.checking import describe
+from fe_tui.services.queue_states import (  # noqa: F401 (re-exported)
+    ACCEPTED,
+    ACCEPTED_WITH_NOTICES,
+    ACTIVE,
+    ATTENTION,
+    DRAFT,
+    FINAL,
+    HELD,
+    NEEDS_RECONCILE,
+    READY,
+    REJECTED,
+    RETRYABLE,
+    SENDING,
+    SIGNED,
+    STATE_LABELS,
+    STATES,
+    VOID,
+)
 from fe_tui.services.registry import CompanyRegistry
 from fe_tui.settings import Settings
 from fe_tui.store.db import Store
 from fe_tui.store.ledger import DocRecord, Ledger
-
-DRAFT, READY, SIGNED, SENDING = "draft", "ready", "signed", "sending"
-ACCEPTED, ACCEPTED_WITH_NOTICES = "accepted", "accepted_with_notices"
-REJECTED, RETRYABLE, NEEDS_RECONCILE, VOID = "rejected", "retryable", "needs_reconcile", "void"
-#: Kept out of DIAN by the local preflight (a Rechazo found before sending).
-HELD = "held"
-
-STATES = (
-    DRAFT,
-    READY,
-    SIGNED,
-    SENDING,
-    ACCEPTED,
-    ACCEPTED_WITH_NOTICES,
-    REJECTED,
-    RETRYABLE,
-    NEEDS_RECONCILE,
-    VOID,
-    HELD,
-)
-#: States after which nothing more happens to a document.
-FINAL = frozenset({ACCEPTED, ACCEPTED_WITH_NOTICES, VOID})
-#: States ``run`` works on.
-ACTIVE = frozenset({READY, SIGNED, SENDING, RETRYABLE, NEEDS_RECONCILE})
-
-STATE_LABELS = {
-    DRAFT: "borrador",
-    READY: "lista",
-    SIGNED: "firmada",
-    SENDING: "enviando",
-    ACCEPTED: "aceptada",
-    ACCEPTED_WITH_NOTICES: "aceptada con notificaciones",
-    REJECTED: "rechazada",
-    RETRYABLE: "reintentar",
-    NEEDS_RECONCILE: "por conciliar",
-    VOID: "anulada",
-    HELD: "retenida (revisión local)",
-}
-#: States that need the agent (the CLI's exit code 1 and its hint).
-ATTENTION = (REJECTED, RETRYABLE, NEEDS_RECONCILE, HELD)
 
 
 class QueueError(InputError):

@@ -27,7 +27,7 @@ import inspect
 import signal
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -37,8 +37,6 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from fe_tui.crypto.certificates import LoadedCertificate
-from fe_tui.domain.company import Company
 from fe_tui.errors import FeError, InputError
 from fe_tui.services.console import ENVIRONMENT_LABELS, QueueView, Workspace
 from fe_tui.tui.panes import PANE_CSS, PaneMixin
@@ -46,6 +44,10 @@ from fe_tui.tui.panes.certificate import CertificatePane
 from fe_tui.tui.panes.habilitacion import HabilitacionPane
 from fe_tui.tui.panes.queue import QueuePane
 from fe_tui.tui.panes.resolutions import ResolutionsPane
+
+if TYPE_CHECKING:  # imported on first use: the first frame does not wait for them
+    from fe_tui.crypto.certificates import LoadedCertificate
+    from fe_tui.domain.company import Company
 
 #: Where the invoice form lives (built separately; optional in this build).
 INVOICE_FORM_MODULE = "fe_tui.tui.invoice_form"

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from fe_tui.services.invoice_queue import STATE_LABELS, STATES
+from fe_tui.services.queue_states import STATE_LABELS, STATES
 
 _MODAL_CSS = """
 {name} {{

@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from fe_tui.services.invoice_queue import STATE_LABELS
+from fe_tui.services.queue_states import STATE_LABELS
 
 #: State → colour (16-colour names, so it reads on any terminal; NO_COLOR keeps the word).
 STATE_STYLES = {

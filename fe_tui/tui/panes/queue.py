@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, ProgressBar, Static
 
 from fe_tui.errors import FeError
 from fe_tui.services.console import QueueFilter, QueueView
-from fe_tui.services.invoice_queue import (
+from fe_tui.services.queue_states import (
     ACCEPTED,
     ACCEPTED_WITH_NOTICES,
     DRAFT,
