@@ -2,7 +2,8 @@
 # Recorrido por el núcleo de documentos sobre los ejemplos incluidos:
 # certificado → construir → firmar → verificar → CUFE → documento alterado →
 # envío al simulador local de la DIAN (doble de pruebas) → estado → Regla 90 → rechazo → rangos →
-# cola de documentos de la empresa de demostración (numerar, firmar, revisar, enviar, listar).
+# cola de documentos de la empresa de demostración (numerar, firmar, revisar, enviar, listar) →
+# flujos de la empresa (certificado, habilitación con su set de pruebas, numeración, doctor, triage).
 # Usa examples/certificado-prueba.p12: un PKCS#12 heredado (RC2-40/3DES) hecho con
 # llaves de prueba, contraseña «prueba-rc2». No es un certificado real.
 set -euo pipefail
@@ -89,6 +90,16 @@ export FE_TUI_CERT_PASSWORD=fe-tui-demo
 fe-tui --data-dir "$datos" queue add examples/factura.json examples/factura-consumidor-final.json
 fe-tui --data-dir "$datos" queue run
 fe-tui --data-dir "$datos" queue list
+
+step "Flujos de la empresa: certificado, habilitación (set de pruebas por la cola), numeración, doctor y triage"
+fe-tui --data-dir "$datos" company list
+fe-tui --data-dir "$datos" cert status
+fe-tui --data-dir "$datos" habilitacion check registro --note "Registrado en el portal de la DIAN"
+fe-tui --data-dir "$datos" habilitacion run-test-set
+fe-tui --data-dir "$datos" habilitacion status
+fe-tui --data-dir "$datos" ranges list
+fe-tui --data-dir "$datos" doctor
+fe-tui --data-dir "$datos" triage
 
 step "Listo. Archivos en $out"
 ls -l "$out"

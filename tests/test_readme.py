@@ -127,3 +127,6 @@ def test_readme_examples_run_as_written(tmp_path: Path) -> None:
     # The walkthrough's queue part: both examples numbered, checked, sent and accepted.
     assert re.search(r"SETP990000000 +01 +aceptada", proc.stdout), proc.stdout[-2000:]
     assert re.search(r"SETP990000001 +01 +aceptada", proc.stdout), proc.stdout[-2000:]
+    # Its workflows part: the demo company's test set goes through the queue and is accepted.
+    assert re.search(r"Set de pruebas \S+ aceptado por la DIAN", proc.stdout), proc.stdout[-2000:]
+    assert "Doctor — Tostadora Andina" in proc.stdout
