@@ -189,27 +189,13 @@ def _issuer_fields(fn: Any) -> Any:
     return fn
 
 
-_ISSUER_KEYS = (
-    "address_line",
-    "municipality_code",
-    "postal_code",
-    "responsibilities",
-    "organization_type",
-    "tax_scheme",
-    "issuer_email",
-    "phone",
-    "trade_name",
-    "commercial_registration",
-)
-
-
 def _issuer_arg(values: dict[str, Any]) -> dict[str, Any] | None:
     """The ``issuer`` mapping of the services from the CLI options given (``None`` if none)."""
-    given = {
-        ("email" if key == "issuer_email" else key): values.pop(key)
-        for key in _ISSUER_KEYS
-        if key in values
-    }
+    from fe_tui.services.companies import ISSUER_FIELDS
+
+    # The issuer's e-mail is the --issuer-email option (--email is the recepción e-mail).
+    option = {field: "issuer_email" if field == "email" else field for field in ISSUER_FIELDS}
+    given = {field: values.pop(name) for field, name in option.items() if name in values}
     given = {k: v for k, v in given.items() if v is not None}
     return given or None
 
