@@ -8,7 +8,10 @@ services; when a richer service appears (``company_certs``, ``ranges``,
 change.
 
 - :class:`Workspace`: store + settings, the companies (triage order when
-  :mod:`fe_tui.services.health` is available), the current company.
+  :mod:`fe_tui.services.health` is available), the current company
+  (:meth:`Workspace.heading`: what the console's first frame shows of it, read
+  without the domain models; :meth:`Workspace.load_company`: everything the panes
+  show, computed in one call a worker thread makes after that frame).
 - :class:`QueueView`: the queue of one company as a filtered, searchable index
   of :class:`~fe_tui.store.ledger.DocRecord` (no copies: the index holds
   references), so a pane can draw only the rows on screen at 100k documents.
@@ -50,6 +53,41 @@ def now_co() -> datetime:
     return datetime.now(COLOMBIA_TZ).replace(microsecond=0)
 
 
+@dataclass(frozen=True)
+class CompanyHeading:
+    """What the header shows of a company, read from its raw record (no pydantic).
+
+    The console's first frame is drawn before the domain models are imported; this
+    is the part of :class:`~fe_tui.domain.company.Company` that frame needs.
+    """
+
+    nit: str
+    label: str
+    environment: str
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> CompanyHeading:
+        """From the stored JSON of a company (``Company.label``: ``Name (NIT-DV)``)."""
+        nit, dv = str(record.get("nit", "")), str(record.get("dv", ""))
+        name = str(record.get("name", ""))
+        return cls(nit, f"{name} ({nit}-{dv})", str(record.get("environment", "")))
+
+
+@dataclass
+class CompanyPanes:
+    """A company with everything its panes show, or for each pane the error that stopped it."""
+
+    company: Company
+    queue: QueueView | None
+    #: Why there is no queue (``None``: there is one).
+    queue_error: FeError | None
+    certificate: CertificateView | FeError
+    habilitacion: Any
+    numbering: Any
+    #: The certificate's password is known (the demo's, ``FE_TUI_CERT_PASSWORD``).
+    quiet_unlock: bool = False
+
+
 @dataclass
 class Workspace:
     """The data directory the console works on."""
@@ -77,20 +115,66 @@ class Workspace:
         order = {e.company_nit: i for i, e in enumerate(entries)}
         return sorted(companies, key=lambda c: order.get(c.nit, len(order)))
 
-    def current(self, nit: str | None = None) -> Company | None:
-        """The company ``nit``, else the current one, else the only one (``None``: none)."""
+    def current_record(self, nit: str | None = None) -> dict[str, Any] | None:
+        """The raw record of :meth:`current` (no validation: cheap, no domain import)."""
         if nit:
-            company = self.store.company(nit)
-            if company is None:
+            record = self.store.company_record(nit)
+            if record is None:
                 raise InputError(f"No hay una empresa con NIT {nit} en {self.settings.data_dir}.")
-            return company
+            return record
         current = self.store.current_company_nit()
         if current:
-            company = self.store.company(current)
-            if company is not None:
-                return company
-        companies = self.store.companies()
-        return companies[0] if len(companies) == 1 else None
+            record = self.store.company_record(current)
+            if record is not None:
+                return record
+        records = self.store.company_records()
+        return records[0] if len(records) == 1 else None
+
+    def current(self, nit: str | None = None) -> Company | None:
+        """The company ``nit``, else the current one, else the only one (``None``: none)."""
+        record = self.current_record(nit)
+        return None if record is None else self.store.company(str(record.get("nit", "")))
+
+    def heading(self, nit: str | None = None) -> CompanyHeading | None:
+        """What the header shows of :meth:`current` (for the first frame, before the models)."""
+        record = self.current_record(nit)
+        return None if record is None else CompanyHeading.from_record(record)
+
+    def load_company(
+        self, nit: str | None, loaded: LoadedCertificate | None = None
+    ) -> CompanyPanes | None:
+        """Company ``nit`` (or the current one) and each pane's state, in one blocking call.
+
+        The console calls this in a worker thread after its first frame: it imports the
+        domain models and the signing stack, reads the whole ledger and computes the
+        summaries. A pane whose service fails gets the error instead of its state.
+        """
+        company = self.current(nit)
+        if company is None:
+            return None
+        queue: QueueView | None = None
+        queue_error: FeError | None = None
+        try:
+            queue = self.queue(company)
+        except FeError as exc:
+            queue_error = exc
+
+        def attempt(fn: Callable[[], Any]) -> Any:
+            try:
+                return fn()
+            except FeError as exc:
+                return exc
+
+        return CompanyPanes(
+            company,
+            queue,
+            queue_error,
+            attempt(lambda: certificate_view(self, company, loaded)),
+            attempt(lambda: habilitacion_view(self, company)),
+            attempt(lambda: numbering_view(self, company, queue)),
+            quiet_unlock=self.certificate_path(company) is not None
+            and self.known_password(company) is not None,
+        )
 
     def use(self, company: Company) -> None:
         """Make ``company`` the current one (the CLI sees the change too)."""

@@ -33,17 +33,19 @@ import fcntl
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
-from fe_tui.domain.company import Company
-from fe_tui.domain.models import Resolution, format_validation_error
 from fe_tui.errors import InputError, StoreError
 from fe_tui.fileio import private_dir, write_private
+
+if TYPE_CHECKING:  # pydantic and the domain models load on first use (the console's first
+    # frame opens the store before it needs a model: see docs/ARCHITECTURE.md, start-up)
+    from fe_tui.domain.company import Company
+    from fe_tui.domain.models import Resolution
 
 SCHEMA_VERSION = 1
 
@@ -165,15 +167,32 @@ class Store:
                 Document(company.model_dump(mode="json"), doc_id=int(company.nit)),
             )
 
-    def company(self, nit: str) -> Company | None:
-        """The company with NIT ``nit`` (without DV), or ``None``."""
+    def company_record(self, nit: str) -> dict[str, Any] | None:
+        """The raw record of company ``nit`` (JSON as stored, not validated), or ``None``.
+
+        For what must not wait for the domain models (the console's header in its first
+        frame); everything else uses :meth:`company`.
+        """
         if not nit.isdigit():
             return None
         record = self.db.table("companies").get(doc_id=int(nit))
+        return None if record is None else dict(record)
+
+    def company_records(self) -> list[dict[str, Any]]:
+        """Every company's raw record (see :meth:`company_record`), in storage order."""
+        return [dict(r) for r in self.db.table("companies").all()]
+
+    def company(self, nit: str) -> Company | None:
+        """The company with NIT ``nit`` (without DV), or ``None``."""
+        from fe_tui.domain.company import Company
+
+        record = self.company_record(nit)
         return None if record is None else _load(Company, record, "empresa")
 
     def companies(self) -> list[Company]:
         """Every company, by name."""
+        from fe_tui.domain.company import Company
+
         items = [_load(Company, r, "empresa") for r in self.db.table("companies").all()]
         return sorted(items, key=lambda c: c.name.lower())
 
@@ -242,6 +261,8 @@ class Store:
         (GetNumberingRange), ``"manual"`` (formulario 1876 typed in),
         ``"simulador"`` (the demo); ``"desconocido"`` for a record without one.
         """
+        from fe_tui.domain.models import Resolution
+
         q = Query()
         cond = q.company_nit == company_nit
         if prefix is not None:
@@ -313,6 +334,10 @@ class Store:
 
 
 def _load(model: Any, record: Any, what: str) -> Any:
+    from pydantic import ValidationError
+
+    from fe_tui.domain.models import format_validation_error
+
     try:
         return model.model_validate(dict(record))
     except ValidationError as exc:

@@ -38,7 +38,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from fe_tui.errors import FeError, InputError
-from fe_tui.services.console import ENVIRONMENT_LABELS, QueueView, Workspace
+from fe_tui.services.console import (
+    ENVIRONMENT_LABELS,
+    CompanyHeading,
+    CompanyPanes,
+    QueueView,
+    Workspace,
+)
 from fe_tui.tui.panes import PANE_CSS, PaneMixin
 from fe_tui.tui.panes.certificate import CertificatePane
 from fe_tui.tui.panes.habilitacion import HabilitacionPane
@@ -74,7 +80,7 @@ ENV_BANNERS = {
 }
 
 
-def header_text(company: Company | None, width: int | None = None) -> str:
+def header_text(company: Company | CompanyHeading | None, width: int | None = None) -> str:
     """The header line: environment first (always in words), then the company.
 
     The environment's explanation goes last and is left out when the line would
@@ -162,7 +168,12 @@ class FeConsole(App[None]):
         self.transport = transport
         self.refresh_seconds = refresh_seconds
         self.animation_level = "none"
-        self.company: Company | None = workspace.current(company_nit)
+        # The first frame shows the company from its raw record; the models, the queue
+        # and the panes' states are read after it, in a thread (_load_company).
+        self.heading: CompanyHeading | None = workspace.heading(company_nit)
+        self.company: Company | None = None
+        #: The company's panes are being read (they say "cargando…").
+        self.loading = self.heading is not None
         self.queue_view: QueueView | None = None
         self._certificates: dict[str, LoadedCertificate] = {}
 
@@ -223,24 +234,62 @@ class FeConsole(App[None]):
         return main.query_one(QueuePane)
 
     def _show_company(self) -> None:
+        """Header and focus now; the company's panes from a worker thread (see _load_company)."""
         main = self.main_screen
         if main is None:
             return
-        self.paint_header()
+        self.company = None  # until _load_company has read it: the panes say "cargando…"
         self.queue_view = None
-        if self.company is not None:
-            try:
-                self.queue_view = self.workspace.queue(self.company)
-            except FeError as exc:
-                self.report(exc)
+        self.loading = self.heading is not None
+        self.paint_header()
         queue = self.queue_pane
         if queue is not None:
-            queue.set_view(self.queue_view)
+            queue.set_view(None)
         self.refresh_panes(queue_too=False)
         if queue is not None:
             queue.focus_pane()
-        if self.company is not None and self.workspace.known_password(self.company) is not None:
-            self._unlock_quietly(self.company)
+        if self.heading is not None:
+            self._load_company(self.heading.nit)
+
+    @work(exclusive=True, group="company-load", exit_on_error=False)
+    async def _load_company(self, nit: str) -> None:
+        """Read company ``nit`` and its panes in a thread, then draw them (on the loop)."""
+        panes: CompanyPanes | None = None
+        try:
+            panes = await asyncio.to_thread(
+                self.workspace.load_company, nit, self._certificates.get(nit)
+            )
+        except FeError as exc:
+            self.report(exc)
+        self.loading = False
+        self.company = None if panes is None else panes.company
+        if panes is None:
+            self.heading = None
+        else:
+            self.heading = CompanyHeading(
+                panes.company.nit, panes.company.label, panes.company.environment
+            )
+            if panes.queue_error is not None:
+                self.report(panes.queue_error)
+        self.queue_view = None if panes is None else panes.queue
+        self.paint_header()
+        main = self.main_screen
+        if main is None:
+            return
+        queue = self.queue_pane
+        if queue is not None:
+            queue.set_view(self.queue_view)
+            if self.focused is None:  # the rows were hidden while loading: they get the keys
+                queue.focus_pane()
+        if panes is None:
+            self.refresh_panes(queue_too=False)
+        else:
+            main.query_one(CertificatePane).show(panes.certificate)
+            main.query_one(HabilitacionPane).show(panes.habilitacion)
+            main.query_one(ResolutionsPane).show(panes.numbering)
+            if panes.quiet_unlock:
+                self._unlock_quietly(panes.company)
+        self.refresh_bindings()
 
     def paint_header(self) -> None:
         """The environment bar: the word (PRODUCCIÓN…), the company, its colour class."""
@@ -250,11 +299,10 @@ class FeConsole(App[None]):
         bar = main.query_one("#env-bar", Static)
         # The bar's padding takes one column on each side.
         width = max(1, main.size.width - 2) if main.size.width else None
-        bar.update(escape(header_text(self.company, width)))
+        shown = self.company or self.heading
+        bar.update(escape(header_text(shown, width)))
         for env in ENVIRONMENT_LABELS:
-            bar.set_class(
-                self.company is not None and self.company.environment == env, f"env-{env}"
-            )
+            bar.set_class(shown is not None and shown.environment == env, f"env-{env}")
 
     @work(exclusive=True, group="unlock", exit_on_error=False)
     async def _unlock_quietly(self, company: Company) -> None:
@@ -344,7 +392,7 @@ class FeConsole(App[None]):
             return
         assert company is not None
         self.workspace.use(company)
-        self.company = company
+        self.heading = CompanyHeading(company.nit, company.label, company.environment)
         self._show_company()
 
     # -- certificates (in memory only) ------------------------------------------------------------

@@ -9,6 +9,9 @@ from textual.containers import VerticalScroll
 if TYPE_CHECKING:
     from fe_tui.tui.app import FeConsole
 
+#: What a pane says while its company is being read (after the first frame, in a thread).
+LOADING = "[dim]cargando…[/]"
+
 #: Shared look of every pane (the app's CSS includes it): a border that lights up on focus.
 PANE_CSS = """
 .pane {

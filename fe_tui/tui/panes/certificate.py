@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from fe_tui.errors import FeError
 from fe_tui.services.console import CertificateView, certificate_view
-from fe_tui.tui.panes import Pane
+from fe_tui.tui.panes import LOADING, Pane
 
 HEALTH_LABELS = {
     "vigente": "[green]● VIGENTE[/]",
@@ -98,19 +98,28 @@ El certificado digital (PKCS#12) con el que la empresa firma sus documentos: su 
     def reload(self) -> None:
         """Read the certificate state."""
         company = self.console.company
-        body = self.query_one("#cert-body", Static)
         if company is None:
-            body.update("Sin empresa elegida (ctrl+e).")
-            self.view = None
+            self.show(None)
             return
         try:
-            self.view = certificate_view(
+            view: CertificateView | FeError = certificate_view(
                 self.console.workspace, company, self.console.loaded_certificate(company)
             )
         except FeError as exc:
-            body.update(escape(exc.message))
+            view = exc
+        self.show(view)
+
+    def show(self, view: CertificateView | FeError | None) -> None:
+        """Draw ``view`` (an error: its message; ``None``: no company, or still loading)."""
+        body = self.query_one("#cert-body", Static)
+        if isinstance(view, FeError):
+            body.update(escape(view.message))
             return
-        body.update(render_certificate(self.view))
+        self.view = view
+        if view is None:
+            body.update(LOADING if self.console.loading else "Sin empresa elegida (ctrl+e).")
+        else:
+            body.update(render_certificate(view))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

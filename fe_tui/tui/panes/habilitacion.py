@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from fe_tui.errors import FeError
 from fe_tui.services.console import habilitacion_view
-from fe_tui.tui.panes import Pane
+from fe_tui.tui.panes import LOADING, Pane
 
 STEP_MARKS = {
     "hecho": "[green]✔[/]",
@@ -74,16 +74,24 @@ y arriba va el siguiente paso a dar.
     def reload(self) -> None:
         """Read the checklist."""
         company = self.console.company
-        body = self.query_one("#hab-body", Static)
         if company is None:
-            body.update("Sin empresa elegida (ctrl+e).")
+            self.show(None)
             return
         try:
-            status = habilitacion_view(self.console.workspace, company)
+            status: Any = habilitacion_view(self.console.workspace, company)
         except FeError as exc:
-            body.update(escape(exc.message))
-            return
-        body.update(render_habilitacion(status))
+            status = exc
+        self.show(status)
+
+    def show(self, status: Any) -> None:
+        """Draw ``status`` (an error: its message; ``None``: no company, or still loading)."""
+        body = self.query_one("#hab-body", Static)
+        if isinstance(status, FeError):
+            body.update(escape(status.message))
+        elif status is None:
+            body.update(LOADING if self.console.loading else "Sin empresa elegida (ctrl+e).")
+        else:
+            body.update(render_habilitacion(status))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The test set needs the habilitación service."""

@@ -25,7 +25,7 @@ from fe_tui.services.queue_states import (
     STATE_LABELS,
     VOID,
 )
-from fe_tui.tui.panes import PaneMixin
+from fe_tui.tui.panes import LOADING, PaneMixin
 from fe_tui.tui.queue_table import QueueTable, header_line
 
 _RETRYABLE = frozenset({REJECTED, RETRYABLE, NEEDS_RECONCILE})
@@ -166,7 +166,11 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
         empty = self.query_one("#queue-empty", Static)
         if view is None:
             self.set_class(True, "-empty")
-            empty.update("No hay empresa elegida: pulse ctrl+e para elegir una.")
+            empty.update(
+                LOADING
+                if self.console.loading
+                else "No hay empresa elegida: pulse ctrl+e para elegir una."
+            )
             self.table.set_rows([])
             self.query_one("#queue-counts", Static).update("")
             return

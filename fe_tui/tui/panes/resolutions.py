@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from fe_tui.errors import FeError
 from fe_tui.services.console import numbering_view
-from fe_tui.tui.panes import Pane
+from fe_tui.tui.panes import LOADING, Pane
 
 _SEVERITY = {"problem": "red", "warning": "yellow", "info": "cyan"}
 
@@ -72,13 +72,23 @@ los hallazgos (rangos solapados, huecos, vencimientos próximos).
     def reload(self) -> None:
         """Read the resolutions."""
         company = self.console.company
-        body = self.query_one("#res-body", Static)
         if company is None:
-            body.update("Sin empresa elegida (ctrl+e).")
+            self.show(None)
             return
         try:
-            report = numbering_view(self.console.workspace, company, self.console.queue_view)
+            report: object = numbering_view(
+                self.console.workspace, company, self.console.queue_view
+            )
         except FeError as exc:
-            body.update(escape(exc.message))
-            return
-        body.update(render_numbering(report))
+            report = exc
+        self.show(report)
+
+    def show(self, report: object) -> None:
+        """Draw ``report`` (an error: its message; ``None``: no company, or still loading)."""
+        body = self.query_one("#res-body", Static)
+        if isinstance(report, FeError):
+            body.update(escape(report.message))
+        elif report is None:
+            body.update(LOADING if self.console.loading else "Sin empresa elegida (ctrl+e).")
+        else:
+            body.update(render_numbering(report))
