@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from fe_tui.domain.colombia import COLOMBIA_TZ
 from fe_tui.errors import FeError, InputError
+from fe_tui.services.background import BackgroundRun
 from fe_tui.services.queue_states import STATE_LABELS, STATES
 from fe_tui.settings import Settings
 from fe_tui.store.db import Store
@@ -314,24 +315,51 @@ class QueueView:
         """Void an unsent number with its reason (see :meth:`InvoiceQueue.void`)."""
         return self.queue.void(doc_id, reason)
 
-    async def run(
+    def start_run(
         self,
         certificate: LoadedCertificate,
         *,
         reconcile: bool = False,
         progress: Callable[[Any], None] | None = None,
         transport: Any = None,
-    ) -> Any:
-        """Run the queue (or only reconcile) against the company's DIAN or the simulator."""
-        from fe_tui.services.sessions import open_company_session
+    ) -> BackgroundRun[Any]:
+        """Run the queue (or only reconcile) in a thread with its own event loop.
 
+        The run has its own store and ledger (this view's are never touched from that
+        thread: :meth:`reload` catches up from the ledger's files, as with another
+        process) and its own DIAN session, in-process simulator included. ``progress``
+        is called **on the run's thread**. :meth:`BackgroundRun.stop` ends a batch at a
+        document boundary (the engine's ``until``); a reconciliation only asks DIAN,
+        so it is stopped with :meth:`BackgroundRun.abort`. The result is the
+        engine's ``RunSummary``.
+        """
         q = self.queue
-        async with open_company_session(
-            q.store, q.settings, q.company, certificate, transport=transport
-        ) as session:
-            if reconcile:
-                return await q.reconcile(session, certificate)
-            return await q.run(session, certificate, progress=progress)
+        data_dir, company, settings = q.store.data_dir, q.company, q.settings
+        clock, policy = q.clock, q.policy
+        seed = q.rng.getrandbits(64)
+
+        async def work(stopping: Callable[[], bool]) -> Any:
+            import random
+
+            from fe_tui.services.invoice_queue import InvoiceQueue
+            from fe_tui.services.sessions import open_company_session
+
+            twin = InvoiceQueue(
+                Store(data_dir),
+                company,
+                settings,
+                policy=policy,
+                clock=clock,
+                rng=random.Random(seed),
+            )
+            async with open_company_session(
+                twin.store, settings, company, certificate, transport=transport
+            ) as session:
+                if reconcile:
+                    return await twin.reconcile(session, certificate)
+                return await twin.run(session, certificate, progress=progress, until=stopping)
+
+        return BackgroundRun(work, name=f"fe-tui-lote-{company.nit}").start()
 
 
 # -- the other panes -------------------------------------------------------------------------------

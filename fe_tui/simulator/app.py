@@ -60,7 +60,9 @@ import contextlib
 import hashlib
 import logging
 import re
+import threading
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -166,6 +168,48 @@ def _not_found() -> messages.DianResponse:
     return messages.DianResponse(is_valid=False, status_code="66", status_description=NOT_FOUND)
 
 
+class _StateLock:
+    """Mutual exclusion over the simulator's state for tasks of any event loop.
+
+    One simulator may serve several loops in one process (the console runs each batch
+    on a loop of its own in a thread; tests reuse one transport across runs), and an
+    ``asyncio.Lock`` belongs to the first loop that waits on it. This one keeps an
+    ``asyncio.Lock`` per loop (tasks of one loop queue there, without polling) and a
+    ``threading.Lock`` between loops, taken without blocking the loop.
+    """
+
+    def __init__(self) -> None:
+        self._between = threading.Lock()
+        self._guard = threading.Lock()
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _loop_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        with self._guard:
+            lock = self._per_loop.get(loop)
+            if lock is None:
+                lock = self._per_loop[loop] = asyncio.Lock()
+            return lock
+
+    async def __aenter__(self) -> None:
+        lock = self._loop_lock()
+        await lock.acquire()
+        try:
+            # Another loop (thread) holds the state: rare and short, so a light poll (no
+            # asyncio.Event can be set across loops; blocking would stop this loop).
+            while not self._between.acquire(blocking=False):  # noqa: ASYNC110
+                await asyncio.sleep(0.001)
+        except BaseException:
+            lock.release()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._between.release()
+        self._loop_lock().release()
+
+
 class Simulator:
     """The ASGI callable. ``config``, ``state``, ``faults`` and ``certificate`` are public.
 
@@ -177,7 +221,7 @@ class Simulator:
         self.config = config
         self.faults: Faults = config.faults.model_copy()
         self.state = State(config.state_dir)
-        self._lock = asyncio.Lock()
+        self._lock = _StateLock()
         self._known: dict[bytes, x509.Certificate] = {}
         for pem in config.known_certificates:
             self._remember(x509.load_pem_x509_certificate(pem.encode()))

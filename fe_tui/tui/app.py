@@ -176,6 +176,7 @@ class FeConsole(App[None]):
         self.loading = self.heading is not None
         self.queue_view: QueueView | None = None
         self._certificates: dict[str, LoadedCertificate] = {}
+        self._quitting = False
 
     # -- lifecycle --------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -192,6 +193,27 @@ class FeConsole(App[None]):
         self._certificates.clear()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+    async def action_quit(self) -> None:
+        """ctrl+q: a running batch first stops at a document boundary; a second ctrl+q: now.
+
+        Either way nothing is lost: every document's state is journaled before its effect
+        (the next run reconciles what was on its way to DIAN).
+        """
+        pane = self.queue_pane
+        if pane is None or not pane.running:
+            self.exit()
+            return
+        if self._quitting:
+            pane.abort_batch()
+            self.exit()
+            return
+        self._quitting = True
+        self.notify(
+            "Se cierra al terminar los documentos en curso (ctrl+q otra vez: cerrar ya).",
+            title="Saliendo",
+        )
+        pane.stop_batch(then=self.exit)
 
     def _hangup(self) -> None:
         """The terminal went away (SSH dropped): stop now, cleanly."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from textual import on, work
@@ -13,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, ProgressBar, Static
 
 from fe_tui.errors import FeError
+from fe_tui.services.background import BackgroundRun, RunAborted
 from fe_tui.services.console import QueueFilter, QueueView
 from fe_tui.services.queue_states import (
     ACCEPTED,
@@ -124,6 +126,14 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
         self.running = False
         self._last_draw = 0.0
         self.last_progress: Any = None
+        #: The batch's thread (see :meth:`QueueView.start_run`); ``None`` before the first.
+        self._run: BackgroundRun[Any] | None = None
+        self._reconciling = False
+        self._after_batch: list[Callable[[], object]] = []
+        #: The newest progress from the engine's thread, and whether a message is on its way.
+        self._latest_progress: Any = None
+        self._progress_posted = False
+        self._last_bar = 0.0
 
     def compose(self) -> ComposeResult:
         """Counts, progress, header, rows, search."""
@@ -158,7 +168,10 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
     def reload(self) -> None:
         """Catch up with the ledger and redraw."""
         if self.view is not None:
-            self.view.reload()
+            try:
+                self.view.reload()
+            except FeError as exc:
+                self.console.report(exc)
         self._redraw(keep=self.table.current)
 
     def _redraw(self, keep: Any = None) -> None:
@@ -177,7 +190,9 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
         total = view.total()
         counts = view.counts()
         shown = [f"{STATE_LABELS[s]} {fmt_int(counts[s])}" for s in _COUNT_ORDER if counts.get(s)]
-        self.query_one("#queue-counts", Static).update(" · ".join(shown) or "Cola vacía")
+        self.query_one("#queue-counts", Static).update(
+            " · ".join(shown) or "Cola vacía", layout=False  # one line, fixed height
+        )
         title = f"{self.NUMBER} {self.TITLE} · {fmt_int(total)} documentos"
         described = view.filter.describe()
         if described:
@@ -349,25 +364,94 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
         if self.view is None or self.running:
             return
         self.running = True
+        self._latest_progress = None
+        self._progress_posted = False
         self.set_class(True, "-running")
         self.query_one("#queue-rate", Label).update("Preparando…")
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.refresh_bindings()
         self._batch(reconcile)
 
-    def _progress(self, p: Any) -> None:
-        """The queue's progress callback (on the event loop): bar now, rows at most 4×/s."""
-        self.last_progress = p
-        bar = self.query_one(ProgressBar)
-        bar.update(total=max(1, p.total), progress=p.done)
-        self.query_one("#queue-rate", Label).update(fmt_progress(p))
+    class Progressed(Message):
+        """The engine's progress (``progress`` is its QueueProgress), posted from its thread."""
+
+        def __init__(self, progress: Any) -> None:
+            super().__init__()
+            self.progress = progress
+
+    def _post_progress(self, progress: Any) -> None:
+        """The engine's callback, on its thread: keep the latest, post one message at a time.
+
+        Under load the console draws the newest progress when it gets to it, instead of
+        working through a backlog of stale ones (assignments are atomic across threads).
+        """
+        self._latest_progress = progress
+        if not self._progress_posted:
+            self._progress_posted = True
+            self.post_message(self.Progressed(progress))
+
+    def on_queue_pane_progressed(self, event: Progressed) -> None:
+        """Bar and rate at most 10×/s; the rows (read from the ledger's files) at most 1×/s."""
         now = time.monotonic()
-        if now - self._last_draw >= 0.25:
+        if now - self._last_bar < 0.1:
+            # Too soon: look again when the interval is over (the flag stays up meanwhile).
+            self.set_timer(0.1 - (now - self._last_bar), self._show_progress)
+            return
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        self._progress_posted = False
+        p = self._latest_progress
+        if p is None or not self.running:
+            return
+        self._last_bar = now = time.monotonic()
+        self.last_progress = p
+        self.query_one(ProgressBar).update(total=max(1, p.total), progress=p.done)
+        # One line of a fixed height: no layout pass (a full-screen repaint) per update.
+        self.query_one("#queue-rate", Label).update(fmt_progress(p), layout=False)
+        if now - self._last_draw >= 1.0:
             self._last_draw = now
-            self.table.refresh()
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Read what the batch journaled so far and redraw the rows (on the console's loop)."""
+        if self.view is None:
+            return
+        try:
+            self.view.reload()
+        except FeError as exc:  # a ledger unreadable now: the rows wait for the next look
+            self.console.report(exc)
+            return
+        self._redraw(keep=self.table.current)
+
+    def stop_batch(self, then: Callable[[], object] | None = None) -> None:
+        """Stop the running batch at a document boundary, then call ``then`` (on this loop).
+
+        The documents in flight finish and are journaled; the rest stay as they are for
+        the next run. A reconciliation (GetStatus only) is cancelled outright. Without a
+        batch, ``then`` is called now.
+        """
+        run = self._run
+        if run is None or not self.running:
+            if then is not None:
+                then()
+            return
+        if then is not None:
+            self._after_batch.append(then)
+        self.query_one("#queue-rate", Label).update("Deteniendo: terminan los documentos en curso…")
+        if self._reconciling:
+            run.abort()
+        else:
+            run.stop()
+
+    def abort_batch(self) -> None:
+        """Cancel the running batch now (what was in flight is reconciled by the next run)."""
+        if self._run is not None:
+            self._run.abort()
 
     @work(exclusive=True, group="queue-run", exit_on_error=False)
     async def _batch(self, reconcile: bool) -> None:
+        """Ask for the certificate here (modals are the console's), run in a thread."""
         view = self.view
         assert view is not None
         summary = None
@@ -375,20 +459,34 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
             cert = await self.console.certificate_for(view.company)
             if cert is None:
                 return
-            summary = await view.run(
+            self._reconciling = reconcile
+            self._run = view.start_run(
                 cert,
                 reconcile=reconcile,
-                progress=self._progress,
+                progress=self._post_progress,
                 transport=self.console.transport,
             )
+            summary = await self._run.wait()
+        except RunAborted:
+            pass
         except FeError as exc:
             self.console.report(exc)
         finally:
+            # Cancelled (the console is closing): the engine stops at a document boundary
+            # and the interpreter waits for its thread before the process ends.
+            if self._run is not None and not self._run.done():
+                self._run.stop()
             self.running = False
+            if self._latest_progress is not None:
+                self.last_progress = self._latest_progress
             self.set_class(False, "-running")
-            self.reload()
+            if self.is_attached:
+                self.reload()
             if summary is not None:
                 self.post_message(self.BatchFinished(summary))
+            after, self._after_batch = self._after_batch, []
+            for then in after:
+                then()
 
     def on_queue_pane_batch_finished(self, event: BatchFinished) -> None:
         """Say what the batch did."""
