@@ -424,6 +424,11 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
             return
         self._redraw(keep=self.table.current)
 
+    @property
+    def background(self) -> BackgroundRun[Any] | None:
+        """The thread of the current (or last) batch; ``None`` before the first."""
+        return self._run
+
     def stop_batch(self, then: Callable[[], object] | None = None) -> None:
         """Stop the running batch at a document boundary, then call ``then`` (on this loop).
 
