@@ -112,7 +112,11 @@ class BackgroundRun(Generic[T]):
             aborted = self._aborted
         if aborted:
             raise asyncio.CancelledError
-        return await self._work(self.stopping)
+        refreeze = asyncio.create_task(_refreeze())
+        try:
+            return await self._work(self.stopping)
+        finally:
+            refreeze.cancel()
 
     # -- control, from any thread ----------------------------------------------------------------
     def stopping(self) -> bool:
@@ -160,6 +164,18 @@ def _lower_priority(nice: int) -> None:
 
 _frozen = 0
 _frozen_lock = threading.Lock()
+#: How often a run moves what it made so far out of the collector's full passes (s).
+REFREEZE_SECONDS = 1.0
+
+
+async def _refreeze() -> None:
+    """Every :data:`REFREEZE_SECONDS`, freeze again: the run's own survivors (its ledger,
+    the simulator's state) would otherwise make each full pass longer as the batch goes."""
+    while True:
+        await asyncio.sleep(REFREEZE_SECONDS)
+        with _frozen_lock:
+            if _frozen:
+                gc.freeze()
 
 
 def _freeze(start: bool) -> None:
@@ -169,7 +185,9 @@ def _freeze(start: bool) -> None:
     seconds; over the console's whole heap (Textual, the models, the ledger's records)
     each pass held the GIL for ~100 ms, every thread stopped. ``gc.freeze()`` moves what
     exists now to the permanent generation: passes during the run only look at what the
-    run made. The last run to end gives them back (``gc.unfreeze()``) to the collector.
+    run made since the last freeze (:func:`_refreeze`). The last run to end gives them
+    back (``gc.unfreeze()``) to the collector: cyclic garbage frozen meanwhile is
+    collected then, not lost.
     """
     global _frozen
     with _frozen_lock:

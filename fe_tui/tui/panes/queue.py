@@ -210,7 +210,8 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
         else:
             self.set_class(False, "-empty")
         self.table.set_rows(view.rows, keep=keep)
-        self.refresh_bindings()
+        if not self.running:  # during a batch the footer waits for its end (a recompose)
+            self.refresh_bindings()
 
     def _apply(self, flt: QueueFilter) -> None:
         if self.view is None:
@@ -437,7 +438,7 @@ Cada documento de la empresa, del más reciente al más antiguo, con su estado
         batch, ``then`` is called now.
         """
         run = self._run
-        if run is None or not self.running:
+        if run is None or run.done() or not self.running:  # none, or still asking the password
             if then is not None:
                 then()
             return
