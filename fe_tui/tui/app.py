@@ -281,7 +281,7 @@ class FeConsole(App[None]):
             panes = await asyncio.to_thread(
                 self.workspace.load_company, nit, self._certificates.get(nit)
             )
-        except FeError as exc:
+        except Exception as exc:  # noqa: BLE001 (shown, and the panes stop saying cargando…)
             self.report(exc)
         self.loading = False
         self.company = None if panes is None else panes.company
