@@ -41,7 +41,8 @@ def test_detail_and_bundle_of_a_rejected_document(tmp_path: Path) -> None:
     bad["document"]["customer"]["email"] = "otro@ejemplo.com"
     rec = view.queue.add(bad).record
     cert = ws.load_certificate(company, DEMO_CERT_PASSWORD)
-    asyncio.run(view.run(cert))
+    asyncio.run(view.start_run(cert).wait())  # the console's batch: its own loop and thread
+    view.reload()  # the run journals in its own ledger; the view catches up from the files
     detail = evidence.document_detail(view.queue, rec.doc_id)
     assert detail.record["state"] == "rejected" and detail.cufe and detail.xml
     assert "Total a pagar" in dict(detail.totals)
