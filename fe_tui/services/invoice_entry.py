@@ -107,6 +107,7 @@ __all__ = [
     "allowance_charge_errors",
     "check_nit",
     "concept_options",
+    "default_withholding_base",
     "discount_code_options",
     "entry_totals",
     "entry_errors",
@@ -833,6 +834,22 @@ def _no_base(model: Withholding, totals: DocumentTotals) -> str | None:
             "líneas o escriba la base"
         )
     return None
+
+
+def default_withholding_base(
+    scheme: str, lines: Iterable[LineEntry], on: date
+) -> tuple[str, Decimal]:
+    """What a withholding of ``scheme`` applies to without a typed base, and its amount now.
+
+    ``("el IVA", …)`` for 05 ReteIVA, ``("el subtotal", …)`` for 06 and 07 (the
+    domain's rule, read from :func:`~fe_tui.domain.totals.compute` over the valid lines).
+    """
+    code = scheme if scheme in WITHHOLDING_CODES else DEFAULT_WITHHOLDING
+    probe = Withholding(scheme=code, percent=Decimal(1))  # type: ignore[arg-type]
+    totals = compute(_LinesOnly(_valid_lines(lines, on), [], [probe]))  # type: ignore[arg-type]
+    [total] = totals.withholding_totals
+    what = "el IVA" if code == "05" else "el subtotal"
+    return what, total.subtotals[0].taxable_amount
 
 
 def withholding_errors(
