@@ -230,6 +230,19 @@ def leaf_subject(
     return x509.Name(attrs)
 
 
+def colombian_noon_in(days: int) -> datetime:
+    """Noon, Colombian time, ``days`` Colombian calendar days from today.
+
+    Days left are counted in Colombian calendar days (``colombian_days_between``); an
+    instant ``now + N days`` would be N + 1 of them when run between 23:00 and midnight
+    in Colombia (04:00–05:00 UTC), so tests that assert "vence en N días" use this.
+    """
+    from fe_tui.domain.colombia import COLOMBIA_TZ
+
+    today = datetime.now(COLOMBIA_TZ).date() + timedelta(days=days)
+    return datetime(today.year, today.month, today.day, 12, tzinfo=COLOMBIA_TZ)
+
+
 def make_leaf(
     ca: Issued | None = None,
     *,

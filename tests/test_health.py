@@ -61,7 +61,7 @@ def store(settings: Settings) -> Store:
 
 
 def _record(nit: str, *, days_left: int, fingerprint: str = "AB") -> CertificateRecord:
-    end = datetime.now(UTC) + timedelta(days=days_left, hours=1)
+    end = certs.colombian_noon_in(days_left)
     return CertificateRecord(
         company_nit=nit,
         path="/datos/firma.p12",

@@ -255,3 +255,247 @@ def test_debit_note_concepts_and_kind_checks(world: World) -> None:
         ie.note_from_invoice(world.queue, "SETP990000000", "factura")
     with pytest.raises(InputError, match="No hay un documento"):
         ie.note_from_invoice(world.queue, "SETP990000000", "debit_note")
+
+
+# --- document discounts, charges and withholdings ------------------------------------------
+
+
+def with_adjustments() -> ie.InvoiceEntry:
+    """610 000 of lines (IVA 5 % and 19 %: 80 900), a 2 % discount, a 15 000 charge, three
+    withholdings (ReteFuente 2,5 % and ReteIVA 15 % on their default bases, ReteICA on a typed
+    base)."""
+    entry = valid_entry()
+    entry.allowances_charges = [
+        ie.AllowanceChargeEntry(False, ie.PERCENT, "2", "Pronto pago", "00"),
+        ie.AllowanceChargeEntry(True, ie.AMOUNT, "15000", "Flete"),
+    ]
+    entry.withholdings = [
+        ie.WithholdingEntry("06", "2,5"),
+        ie.WithholdingEntry("05", "15"),
+        ie.WithholdingEntry("07", "0,966", "100000"),
+    ]
+    return entry
+
+
+def test_discounts_charges_and_withholdings_become_queue_data() -> None:
+    entry = with_adjustments()
+    assert ie.entry_errors(entry, TODAY) == {}
+    doc = ie.to_document_data(entry, TODAY)["document"]
+    assert doc["allowances_charges"] == [
+        {"is_charge": False, "percent": "2", "reason": "Pronto pago", "reason_code": "00"},
+        {"is_charge": True, "amount": "15000", "reason": "Flete"},
+    ]
+    assert doc["withholdings"] == [
+        {"scheme": "06", "percent": "2.5"},
+        {"scheme": "05", "percent": "15"},
+        {"scheme": "07", "percent": "0.966", "taxable_amount": "100000"},
+    ]
+    assert [o.code for o in ie.discount_code_options()] == ["00", "01"]
+    assert [o.label for o in ie.withholding_options()] == [
+        "05 — ReteIVA",
+        "06 — ReteFuente",
+        "07 — ReteICA",
+    ]
+
+
+def test_live_totals_with_discounts_charges_and_withholdings() -> None:
+    entry = with_adjustments()
+    live = ie.entry_totals(entry, TODAY)
+    # 690 900 (lines + IVA) − 2 % of 610 000 + 15 000 of freight.
+    assert (live.allowance_total, live.charge_total) == (Decimal("12200.00"), Decimal("15000.00"))
+    assert live.payable == Decimal("693700.00")
+    assert [(a.index, a.label, a.base, a.amount) for a in live.allowances_charges] == [
+        (0, "Descuento 2 %", Decimal("610000.00"), Decimal("12200.00")),
+        (1, "Cargo", Decimal("610000.00"), Decimal("15000.00")),
+    ]
+    # Withholdings: ReteFuente on the subtotal, ReteIVA on the IVA, ReteICA on its own base.
+    assert [(a.label, a.base, a.amount) for a in live.withholdings] == [
+        ("ReteFuente 2,5 %", Decimal("610000.00"), Decimal("15250.00")),
+        ("ReteIVA 15 %", Decimal("80900.00"), Decimal("12135.00")),
+        ("ReteICA 0,966 %", Decimal("100000.00"), Decimal("966.00")),
+    ]
+    assert live.withholding_total == Decimal("28351.00")
+    # … and they do not change the payable amount (DIAN: informative).
+    entry.withholdings = []
+    assert ie.entry_totals(entry, TODAY).payable == Decimal("693700.00")
+    # Something invalid is left out of the totals and counted.
+    entry.allowances_charges.append(ie.AllowanceChargeEntry(value="diez"))
+    live = ie.entry_totals(entry, TODAY)
+    assert live.payable == Decimal("693700.00") and live.skipped_adjustments == 1
+
+
+@pytest.mark.parametrize(
+    ("charge", "message"),
+    [
+        (ie.AllowanceChargeEntry(value="diez"), "el porcentaje del descuento debe ser un número"),
+        (ie.AllowanceChargeEntry(value="150"), "no puede ser mayor que 100 (se recibió 150 %)"),
+        (ie.AllowanceChargeEntry(value="-5"), "el porcentaje del descuento no puede ser menor"),
+        (ie.AllowanceChargeEntry(value=""), "escriba el porcentaje del descuento"),
+        (ie.AllowanceChargeEntry(value="0"), "el porcentaje del descuento debe ser mayor que 0"),
+        (ie.AllowanceChargeEntry(True, ie.AMOUNT, "0"), "el valor del cargo debe ser mayor que 0"),
+        (ie.AllowanceChargeEntry(True, ie.AMOUNT, ""), "escriba el valor del cargo"),
+        (ie.AllowanceChargeEntry(True, ie.AMOUNT, "5mil"), "el valor del cargo debe ser un número"),
+        (
+            ie.AllowanceChargeEntry(True, ie.AMOUNT, "12,5555"),
+            "admite como máximo 2 decimales",
+        ),
+    ],
+)
+def test_bad_discount_or_charge_in_spanish(charge: ie.AllowanceChargeEntry, message: str) -> None:
+    errors = ie.allowance_charge_errors(charge)
+    assert list(errors) == ["charge.value"] and message in errors["charge.value"], errors
+    entry = valid_entry()
+    entry.allowances_charges = [charge]
+    assert message in ie.entry_errors(entry, TODAY)["charges.0.value"]
+
+
+def test_discount_code_must_be_from_the_list_and_a_charge_has_none() -> None:
+    errors = ie.allowance_charge_errors(ie.AllowanceChargeEntry(value="5", reason_code="07"))
+    assert "CodigoDescuento" in errors["charge.reason_code"]
+    charge = ie.AllowanceChargeEntry(True, ie.PERCENT, "5", reason_code="07")
+    assert ie.allowance_charge_errors(charge) == {}
+    entry = valid_entry()
+    entry.allowances_charges = [charge]
+    assert (
+        "reason_code" not in ie.to_document_data(entry, TODAY)["document"]["allowances_charges"][0]
+    )
+
+
+def test_discounts_larger_than_the_total_are_refused() -> None:
+    entry = valid_entry()
+    entry.allowances_charges = [ie.AllowanceChargeEntry(False, ie.AMOUNT, "700000")]
+    assert ie.allowance_charge_errors(entry.allowances_charges[0]) == {}
+    assert "quedaría negativo (regla VLR01)" in ie.entry_errors(entry, TODAY)["charges"]
+
+
+@pytest.mark.parametrize(
+    ("withholding", "lines", "field", "message"),
+    [
+        (ie.WithholdingEntry("06", "x"), None, "percent", "el porcentaje de ReteFuente debe ser"),
+        (ie.WithholdingEntry("06", "101"), None, "percent", "no puede ser mayor que 100"),
+        (ie.WithholdingEntry("06", "-1"), None, "percent", "no puede ser menor que 0"),
+        (ie.WithholdingEntry("06", ""), None, "percent", "escriba el porcentaje de ReteFuente"),
+        (ie.WithholdingEntry("07", "1", "0"), None, "base", "la base de ReteICA debe ser mayor"),
+        (ie.WithholdingEntry("07", "1", "mil"), None, "base", "la base de ReteICA debe ser un"),
+        (ie.WithholdingEntry("08", "1"), None, "scheme", "elija la retención"),
+        (
+            ie.WithholdingEntry("05", "15"),
+            [ie.LineEntry("Arroz", "1", "94", "5000", ie.EXCLUDED)],
+            "base",
+            "ReteIVA se calcula sobre el IVA y el documento no tiene IVA",
+        ),
+        (ie.WithholdingEntry("06", "2,5"), [], "base", "aún no hay líneas con valor"),
+    ],
+)
+def test_bad_withholding_in_spanish(
+    withholding: ie.WithholdingEntry,
+    lines: list[ie.LineEntry] | None,
+    field: str,
+    message: str,
+) -> None:
+    lines = valid_entry().lines if lines is None else lines
+    errors = ie.withholding_errors(withholding, lines, TODAY)
+    assert list(errors) == [f"withholding.{field}"], errors
+    assert message in errors[f"withholding.{field}"]
+    if lines:
+        entry = valid_entry()
+        entry.lines = lines
+        entry.withholdings = [withholding]
+        assert message in ie.entry_errors(entry, TODAY)[f"withholdings.0.{field}"]
+
+
+def test_a_typed_base_makes_rete_iva_possible_without_iva() -> None:
+    lines = [ie.LineEntry("Arroz", "1", "94", "5000", ie.EXCLUDED)]
+    assert ie.withholding_errors(ie.WithholdingEntry("05", "15", "1000"), lines, TODAY) == {}
+
+
+def test_drafts_keep_discounts_charges_and_withholdings(world: World) -> None:
+    entry = with_adjustments()
+    draft = ie.save_draft(world.queue, entry, TODAY)
+    again = ie.draft_entry(world.queue, draft.doc_id, TODAY)
+    assert again.allowances_charges == [
+        ie.AllowanceChargeEntry(False, ie.PERCENT, "2", "Pronto pago", "00"),
+        ie.AllowanceChargeEntry(True, ie.AMOUNT, "15000", "Flete", ie.DEFAULT_DISCOUNT_CODE),
+    ]
+    assert again.withholdings == [
+        ie.WithholdingEntry("06", "2.5"),
+        ie.WithholdingEntry("05", "15"),
+        ie.WithholdingEntry("07", "0.966", "100000"),
+    ]
+    assert ie.entry_totals(again, TODAY) == ie.entry_totals(entry, TODAY)
+    again.withholdings = again.withholdings[:1]
+    again.allowances_charges[0].value = "3"
+    ie.update_draft(world.queue, draft.doc_id, again, TODAY)
+    third = ie.draft_entry(world.queue, draft.doc_id, TODAY)
+    assert third.allowances_charges[0].value == "3" and len(third.withholdings) == 1
+
+
+async def test_discounts_charges_and_withholdings_reach_the_signed_xml(world: World) -> None:
+    from lxml import etree
+
+    from fe_tui import ns
+    from fe_tui.checks import Status, preflight
+    from fe_tui.services.evidence import document_detail
+
+    sent = ie.queue_for_sending(world.queue, with_adjustments(), TODAY)
+    await world.run()
+    rec = world.queue.ledger.get(sent.doc_id)
+    assert rec is not None and rec.state == iq.ACCEPTED, rec.message
+    xml = document_detail(world.queue, sent.doc_id).xml
+    assert xml is not None
+    root = etree.fromstring(xml)
+
+    def texts(path: str) -> list[str]:
+        return [str(t) for t in root.xpath(path, namespaces=ns.XPATH)]
+
+    charges = root.xpath("cac:AllowanceCharge", namespaces=ns.XPATH)
+    assert [
+        (
+            c.findtext(f"{{{ns.CBC}}}ChargeIndicator"),
+            c.findtext(f"{{{ns.CBC}}}AllowanceChargeReasonCode"),
+            c.findtext(f"{{{ns.CBC}}}AllowanceChargeReason"),
+            c.findtext(f"{{{ns.CBC}}}Amount"),
+            c.findtext(f"{{{ns.CBC}}}BaseAmount"),
+        )
+        for c in charges
+    ] == [
+        ("false", "00", "Pronto pago", "12200.00", "610000.00"),
+        ("true", None, "Flete", "15000.00", "610000.00"),
+    ]
+    held = "cac:WithholdingTaxTotal"
+    assert texts(f"{held}/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:ID/text()") == [
+        "05",
+        "06",
+        "07",
+    ]
+    assert texts(f"{held}/cbc:TaxAmount/text()") == ["12135.00", "15250.00", "966.00"]
+    assert texts(f"{held}/cac:TaxSubtotal/cbc:TaxableAmount/text()") == [
+        "80900.00",
+        "610000.00",
+        "100000.00",
+    ]
+    total = "cac:LegalMonetaryTotal/cbc:"
+    assert texts(f"{total}AllowanceTotalAmount/text()") == ["12200.00"]
+    assert texts(f"{total}ChargeTotalAmount/text()") == ["15000.00"]
+    assert texts(f"{total}PayableAmount/text()") == ["693700.00"]  # withholdings not subtracted
+    report = preflight(xml)
+    assert report.ok, [f.to_dict() for f in report.rechazos]
+    for code in ("FAU02", "FAU04", "FAU06", "FAU14"):
+        assert {f.status for f in report.findings if f.code == code} == {Status.PASSED}, code
+
+
+async def test_a_note_copies_document_discounts_but_takes_no_withholdings(world: World) -> None:
+    sent = ie.queue_for_sending(world.queue, with_adjustments(), TODAY)
+    await world.run()
+    rec = world.queue.ledger.get(sent.doc_id)
+    assert rec is not None and rec.state == iq.ACCEPTED, rec.message
+    note = ie.note_from_invoice(world.queue, sent.doc_id, "credit_note")
+    assert [(a.is_charge, a.value) for a in note.allowances_charges] == [
+        (False, "2"),
+        (True, "15000"),
+    ]
+    assert note.withholdings == []
+    note.concept_code = "2"
+    note.withholdings = [ie.WithholdingEntry("06", "2,5")]
+    today = date.fromisoformat(rec.issue_date or "")
+    assert "solo se informan en facturas" in ie.entry_errors(note, today)["withholdings"]

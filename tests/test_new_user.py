@@ -428,9 +428,7 @@ def _p12(tmp_path: Path, leaf: certs.Issued) -> Path:
 
 
 def test_sign_warns_about_a_certificate_expiring_in_4_days(tmp_path: Path) -> None:
-    from datetime import UTC, timedelta
-
-    leaf = certs.make_leaf(not_after=datetime.now(UTC) + timedelta(days=4, hours=1))
+    leaf = certs.make_leaf(not_after=certs.colombian_noon_in(4))
     p12 = _p12(tmp_path, leaf)
     src = today_json(tmp_path)
     assert run("build", str(src), "-o", str(tmp_path / "f.xml")).exit_code == 0

@@ -24,7 +24,15 @@ nothing of Textual:
   document alone, so the console's queue pane, or a ``send`` callback the
   console hands the form, runs it);
 - for a **credit or debit note** from an accepted invoice of the queue
-  (:func:`note_from_invoice`: reference, CUFE, date, buyer and lines copied).
+  (:func:`note_from_invoice`: reference, CUFE, date, buyer and lines copied);
+- for **document-level discounts and charges** (:class:`AllowanceChargeEntry`,
+  :func:`allowance_charge_errors`; the domain's
+  :class:`~fe_tui.domain.models.AllowanceCharge`, a percentage of Σ line
+  extensions or a fixed amount) and **withholdings** (:class:`WithholdingEntry`,
+  :func:`withholding_errors`; 05 ReteIVA, 06 ReteFuente, 07 ReteICA, the
+  domain's :class:`~fe_tui.domain.models.Withholding`): discounts and charges
+  move the payable amount, withholdings are informative (``WithholdingTaxTotal``)
+  and never do.
 
 Amounts are typed as text and parsed to :class:`Decimal` here (never float).
 A decimal comma is accepted (``25000,50``); a thousands separator is refused
@@ -50,9 +58,11 @@ from fe_tui.domain.models import (
     CUSTOMER_ID_TYPES,
     FINAL_CONSUMER_ID,
     Address,
+    AllowanceCharge,
     Customer,
     Line,
     PaymentMeans,
+    Withholding,
     format_validation_error,
 )
 from fe_tui.domain.money import format_money
@@ -74,10 +84,16 @@ if TYPE_CHECKING:
     from fe_tui.store.db import Store
 
 __all__ = [
+    "AMOUNT",
+    "DEFAULT_DISCOUNT_CODE",
     "DEFAULT_TAX",
+    "DEFAULT_WITHHOLDING",
     "EXCLUDED",
     "KIND_LABELS",
+    "PERCENT",
     "AcquirerLookup",
+    "AdjustmentAmount",
+    "AllowanceChargeEntry",
     "CodeOption",
     "CustomerEntry",
     "EntryInvalid",
@@ -87,8 +103,13 @@ __all__ = [
     "NoteReference",
     "SavedDocument",
     "TaxOption",
+    "WithholdingEntry",
+    "allowance_charge_errors",
     "check_nit",
     "concept_options",
+    "default_withholding_base",
+    "discount_code_options",
+    "entry_totals",
     "entry_errors",
     "filter_options",
     "format_money",
@@ -104,6 +125,7 @@ __all__ = [
     "municipality_options",
     "note_from_invoice",
     "parse_decimal",
+    "parse_percent",
     "payment_form_options",
     "payment_method_options",
     "queue_for_sending",
@@ -112,6 +134,8 @@ __all__ = [
     "to_document_data",
     "to_line",
     "unit_options",
+    "withholding_errors",
+    "withholding_options",
 ]
 
 #: Tax option key of a line excluded from IVA (no taxes at all).
@@ -120,6 +144,17 @@ EXCLUDED = "excluido"
 DEFAULT_TAX = "01:19"
 
 KIND_LABELS = {"invoice": "Factura", "credit_note": "Nota crédito", "debit_note": "Nota débito"}
+
+#: A discount or charge given as a percentage of Σ line extensions…
+PERCENT = "percent"
+#: … or as a fixed amount.
+AMOUNT = "amount"
+#: Discount reason preselected for a new document discount (CodigoDescuento 00).
+DEFAULT_DISCOUNT_CODE = "00"
+#: Withholding preselected for a new one: 06 ReteFuente, the most common.
+DEFAULT_WITHHOLDING = "06"
+#: Withholding tributos a document may carry (TipoImpuesto).
+WITHHOLDING_CODES = ("05", "06", "07")
 
 
 class EntryInvalid(InputError):
@@ -183,8 +218,42 @@ class NoteReference:
 
 
 @dataclass
+class AllowanceChargeEntry:
+    """A document-level discount (``is_charge`` false) or charge as typed.
+
+    ``mode`` is :data:`PERCENT` (``value`` is a percentage of Σ line
+    extensions, the base the domain applies) or :data:`AMOUNT` (``value`` is a
+    fixed amount). ``reason_code`` (CodigoDescuento: 00 no condicionado, 01
+    condicionado) applies to discounts only; a charge ignores it.
+    """
+
+    is_charge: bool = False
+    mode: str = PERCENT
+    value: str = ""
+    reason: str = ""
+    reason_code: str = DEFAULT_DISCOUNT_CODE
+
+
+@dataclass
+class WithholdingEntry:
+    """A withholding as typed: tributo (05/06/07), percentage and optional base.
+
+    An empty ``base`` means the domain's default: the document's IVA for 05
+    ReteIVA, Σ line extensions for 06 ReteFuente and 07 ReteICA.
+    """
+
+    scheme: str = DEFAULT_WITHHOLDING
+    percent: str = ""
+    base: str = ""
+
+
+@dataclass
 class InvoiceEntry:
-    """The whole form. ``kind`` is ``invoice``, ``credit_note`` or ``debit_note``."""
+    """The whole form. ``kind`` is ``invoice``, ``credit_note`` or ``debit_note``.
+
+    ``allowances_charges`` are document-level discounts and charges;
+    ``withholdings`` (invoices only) are informative retenciones.
+    """
 
     kind: str = "invoice"
     customer: CustomerEntry = field(default_factory=CustomerEntry)
@@ -198,6 +267,8 @@ class InvoiceEntry:
     reference: NoteReference | None = None
     concept_code: str = ""
     concept_description: str = ""
+    allowances_charges: list[AllowanceChargeEntry] = field(default_factory=list)
+    withholdings: list[WithholdingEntry] = field(default_factory=list)
 
     @property
     def is_note(self) -> bool:
@@ -294,8 +365,24 @@ def concept_options(kind: str) -> list[CodeOption]:
     return []
 
 
+def discount_code_options() -> list[CodeOption]:
+    """Discount reasons (CodigoDescuento): 00 no condicionado, 01 condicionado."""
+    return _options(codelists.codigo_descuento().entries.items())
+
+
+def withholding_options() -> list[CodeOption]:
+    """Withholdings a document informs: 05 ReteIVA, 06 ReteFuente, 07 ReteICA (TipoImpuesto)."""
+    names = codelists.tipo_impuesto()
+    return [CodeOption(c, names.name_of(c) or c) for c in WITHHOLDING_CODES]
+
+
 def _percent_text(value: Decimal) -> str:
     return f"{value.normalize():f}"
+
+
+def _percent_label(value: Decimal) -> str:
+    """``2,5 %`` (a decimal comma, as people in Colombia write it)."""
+    return f"{_percent_text(value).replace('.', ',')} %"
 
 
 def tax_options(on: date) -> list[TaxOption]:
@@ -381,24 +468,34 @@ _THOUSANDS = re.compile(r"\d{1,3}([.,]\d{3})+")
 _NUMBER = re.compile(r"\d+([.,]\d+)?")
 
 
-def parse_decimal(text: str, what: str, *, positive: bool = False) -> Decimal:
+def parse_decimal(
+    text: str,
+    what: str,
+    *,
+    positive: bool = False,
+    example: str = "25000 o 25000,50",
+    grouping: bool = True,
+) -> Decimal:
     """Read an amount or quantity typed by a person (raises :class:`ValueError`, Spanish).
 
-    ``what`` names the field in the message ("el precio", "la cantidad").
+    ``what`` names the field in the message ("el precio", "la cantidad");
+    ``example`` is the hint of the "not a number" message. With ``grouping``
+    false (percentages, never in the thousands) ``2,500`` is read as 2.5
+    instead of being refused as a thousands separator.
     """
     value = text.strip().replace(" ", "").removeprefix("$")
     if not value:
         raise ValueError(f"escriba {what}")
     if value.startswith("-"):
         raise ValueError(f"{what} no puede ser menor que 0")
-    if _THOUSANDS.fullmatch(value) and not value.startswith("0"):
+    if grouping and _THOUSANDS.fullmatch(value) and not value.startswith("0"):
         whole = value.replace(".", "").replace(",", "")
         raise ValueError(
             f"¿{whole}? escriba {what} sin separador de miles (p. ej. {whole} o {whole},50)"
         )
     if not _NUMBER.fullmatch(value):
         raise ValueError(
-            f"{what} debe ser un número (p. ej. 25000 o 25000,50); se recibió {text.strip()!r}"
+            f"{what} debe ser un número (p. ej. {example}); se recibió {text.strip()!r}"
         )
     try:
         number = Decimal(value.replace(",", "."))
@@ -406,6 +503,18 @@ def parse_decimal(text: str, what: str, *, positive: bool = False) -> Decimal:
         raise ValueError(f"{what} no es un número válido") from None
     if positive and number == 0:
         raise ValueError(f"{what} debe ser mayor que 0")
+    return number
+
+
+def parse_percent(text: str, what: str = "el porcentaje") -> Decimal:
+    """Read a percentage typed by a person: greater than 0, at most 100 (``%`` allowed at the end).
+
+    Raises :class:`ValueError` with a Spanish message naming ``what``.
+    """
+    value = text.strip().removesuffix("%")
+    number = parse_decimal(value, what, positive=True, example="10 o 2,5", grouping=False)
+    if number > 100:
+        raise ValueError(f"{what} no puede ser mayor que 100 (se recibió {_percent_label(number)})")
     return number
 
 
@@ -601,6 +710,170 @@ def _payment_data(entry: InvoiceEntry, on: date) -> tuple[dict[str, str], dict[s
     return errors, data
 
 
+# --- Document discounts, charges and withholdings ------------------------------------------
+
+
+def _charge_word(entry: AllowanceChargeEntry) -> str:
+    return "del cargo" if entry.is_charge else "del descuento"
+
+
+def _allowance_data(
+    entry: AllowanceChargeEntry, prefix: str
+) -> tuple[dict[str, str], dict[str, Any], AllowanceCharge | None]:
+    """Field messages, the document data and the validated model of one discount or charge."""
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {"is_charge": entry.is_charge}
+    word = _charge_word(entry)
+    if entry.mode == PERCENT:
+        try:
+            data["percent"] = _percent_text(parse_percent(entry.value, f"el porcentaje {word}"))
+        except ValueError as exc:
+            errors[f"{prefix}.value"] = str(exc)
+    elif entry.mode == AMOUNT:
+        try:
+            data["amount"] = str(parse_decimal(entry.value, f"el valor {word}", positive=True))
+        except ValueError as exc:
+            errors[f"{prefix}.value"] = str(exc)
+    else:
+        errors[f"{prefix}.mode"] = "elija porcentaje (%) o valor fijo ($)"
+    reason = entry.reason.strip()
+    if reason:
+        data["reason"] = reason
+    if not entry.is_charge:
+        code = entry.reason_code.strip()
+        if code not in codelists.codigo_descuento():
+            errors[f"{prefix}.reason_code"] = (
+                "elija el código del descuento (lista DIAN CodigoDescuento: 00 no condicionado, "
+                "01 condicionado)"
+            )
+        data["reason_code"] = code
+    if errors:
+        return errors, data, None
+    try:
+        model = AllowanceCharge.model_validate(data)
+    except ValidationError as exc:
+        fields = {
+            "amount": f"{prefix}.value",
+            "percent": f"{prefix}.value",
+            "reason": f"{prefix}.reason",
+            "reason_code": f"{prefix}.reason_code",
+        }
+        return _pydantic_messages(exc, f"{prefix}.value", fields), data, None
+    return {}, data, model
+
+
+def allowance_charge_errors(
+    entry: AllowanceChargeEntry, *, prefix: str = "charge"
+) -> dict[str, str]:
+    """Spanish messages for one document discount or charge, keyed ``<prefix>.<field>``.
+
+    Fields: ``value`` (percentage or amount, as ``mode`` says), ``mode``,
+    ``reason``, ``reason_code``. Empty when it is valid.
+    """
+    return _allowance_data(entry, prefix)[0]
+
+
+def _withholding_data(
+    entry: WithholdingEntry, prefix: str
+) -> tuple[dict[str, str], dict[str, Any], Withholding | None]:
+    errors: dict[str, str] = {}
+    scheme = entry.scheme.strip()
+    data: dict[str, Any] = {"scheme": scheme}
+    names = codelists.tipo_impuesto()
+    name = names.name_of(scheme) or "la retención"
+    if scheme not in WITHHOLDING_CODES:
+        errors[f"{prefix}.scheme"] = "elija la retención: 05 ReteIVA, 06 ReteFuente o 07 ReteICA"
+    try:
+        data["percent"] = _percent_text(parse_percent(entry.percent, f"el porcentaje de {name}"))
+    except ValueError as exc:
+        errors[f"{prefix}.percent"] = str(exc)
+    if entry.base.strip():
+        try:
+            data["taxable_amount"] = str(
+                parse_decimal(entry.base, f"la base de {name}", positive=True)
+            )
+        except ValueError as exc:
+            errors[f"{prefix}.base"] = str(exc)
+    if errors:
+        return errors, data, None
+    try:
+        model = Withholding.model_validate(data)
+    except ValidationError as exc:
+        fields = {
+            "scheme": f"{prefix}.scheme",
+            "percent": f"{prefix}.percent",
+            "taxable_amount": f"{prefix}.base",
+        }
+        return _pydantic_messages(exc, f"{prefix}.percent", fields), data, None
+    return {}, data, model
+
+
+def _valid_lines(lines: Iterable[LineEntry], on: date) -> list[Line]:
+    models = []
+    for line in lines:
+        _, model = _check_line(line, on, "line")
+        if model is not None:
+            models.append(model)
+    return models
+
+
+def _no_base(model: Withholding, totals: DocumentTotals) -> str | None:
+    """Spanish message when a withholding without a typed base has nothing to apply to."""
+    if model.taxable_amount is not None:
+        return None
+    if model.scheme == "05":
+        if totals.tax_amount_for("01") == 0:
+            return (
+                "ReteIVA se calcula sobre el IVA y el documento no tiene IVA: escriba la base "
+                "o quite la retención"
+            )
+        return None
+    if totals.line_extension == 0:
+        return (
+            f"{model.name} se calcula sobre el subtotal y aún no hay líneas con valor: agregue "
+            "líneas o escriba la base"
+        )
+    return None
+
+
+def default_withholding_base(
+    scheme: str, lines: Iterable[LineEntry], on: date
+) -> tuple[str, Decimal]:
+    """What a withholding of ``scheme`` applies to without a typed base, and its amount now.
+
+    ``("el IVA", …)`` for 05 ReteIVA, ``("el subtotal", …)`` for 06 and 07 (the
+    domain's rule, read from :func:`~fe_tui.domain.totals.compute` over the valid lines).
+    """
+    code = scheme if scheme in WITHHOLDING_CODES else DEFAULT_WITHHOLDING
+    probe = Withholding(scheme=code, percent=Decimal(1))  # type: ignore[arg-type]
+    totals = compute(_LinesOnly(_valid_lines(lines, on), [], [probe]))  # type: ignore[arg-type]
+    [total] = totals.withholding_totals
+    what = "el IVA" if code == "05" else "el subtotal"
+    return what, total.subtotals[0].taxable_amount
+
+
+def withholding_errors(
+    entry: WithholdingEntry,
+    lines: Iterable[LineEntry],
+    on: date,
+    *,
+    prefix: str = "withholding",
+) -> dict[str, str]:
+    """Spanish messages for one withholding, keyed ``<prefix>.<field>`` (empty when valid).
+
+    Fields: ``scheme``, ``percent``, ``base``. ``lines`` are the document's
+    (its valid ones give the default base: without a typed base, a ReteIVA on
+    a document with no IVA, or a ReteFuente/ReteICA on one with no value, is
+    refused on ``base``).
+    """
+    errors, _, model = _withholding_data(entry, prefix)
+    if model is None:
+        return errors
+    totals = compute(_LinesOnly(_valid_lines(lines, on)))  # type: ignore[arg-type]
+    problem = _no_base(model, totals)
+    return {f"{prefix}.base": problem} if problem else {}
+
+
 def _collect(entry: InvoiceEntry, on: date) -> tuple[dict[str, str], dict[str, Any]]:
     errors, customer = _customer_data(entry.customer)
     document: dict[str, Any] = {"kind": entry.kind, "customer": customer}
@@ -609,16 +882,58 @@ def _collect(entry: InvoiceEntry, on: date) -> tuple[dict[str, str], dict[str, A
     if not entry.lines:
         errors["lines"] = "agregue al menos una línea (descripción, cantidad y precio, luego Enter)"
     lines = []
+    models: list[Line] = []
     for index, line in enumerate(entry.lines):
         line_errs, line_data = _line_data(line, on, f"lines.{index}")
         if not line_errs:
             checked, model = _check_line(line, on, f"lines.{index}")
             line_errs = checked
             if model is not None:
+                models.append(model)
                 line_data = {k: v for k, v in line_data.items() if v not in (None, [], False)}
         errors.update(line_errs)
         lines.append(line_data)
     document["lines"] = lines
+    lines_valid = len(models) == len(entry.lines)
+    charges: list[AllowanceCharge] = []
+    charge_data = []
+    for index, ac in enumerate(entry.allowances_charges):
+        ac_errors, ac_data, ac_model = _allowance_data(ac, f"charges.{index}")
+        errors.update(ac_errors)
+        charge_data.append(ac_data)
+        if ac_model is not None:
+            charges.append(ac_model)
+    if charge_data:
+        document["allowances_charges"] = charge_data
+    withholdings: list[tuple[int, Withholding]] = []
+    withholding_data = []
+    if entry.withholdings and entry.is_note:
+        errors["withholdings"] = (
+            "las retenciones solo se informan en facturas (WithholdingTaxTotal); quítelas de "
+            "la nota"
+        )
+    for index, wh in enumerate(entry.withholdings):
+        wh_errors, wh_data, wh_model = _withholding_data(wh, f"withholdings.{index}")
+        errors.update(wh_errors)
+        withholding_data.append(wh_data)
+        if wh_model is not None:
+            withholdings.append((index, wh_model))
+    if withholding_data:
+        document["withholdings"] = withholding_data
+    if lines_valid and (charges or withholdings):
+        totals = compute(
+            _LinesOnly(models, charges, [w for _, w in withholdings])  # type: ignore[arg-type]
+        )
+        for index, wh_model in withholdings:
+            problem = _no_base(wh_model, totals)
+            if problem:
+                errors[f"withholdings.{index}.base"] = problem
+        if len(charges) == len(entry.allowances_charges) and totals.payable < 0:
+            errors["charges"] = (
+                f"los descuentos del documento ({format_money(totals.allowance_total)}) superan "
+                f"el total ({format_money(totals.tax_inclusive + totals.charge_total)}); el valor "
+                "a pagar quedaría negativo (regla VLR01)"
+            )
     pay_errors, payment = _payment_data(entry, on)
     errors.update(pay_errors)
     document["payment"] = payment
@@ -665,13 +980,38 @@ def to_document_data(entry: InvoiceEntry, on: date) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class AdjustmentAmount:
+    """One document discount, charge or withholding as the engine computed it.
+
+    ``index`` is its place in the entry's list (invalid ones are not computed,
+    so the form matches rows by it); ``base`` is what a percentage applies to.
+    """
+
+    index: int
+    label: str  #: "Descuento 2 %", "Cargo", "ReteFuente 2,5 %"
+    base: Decimal
+    amount: Decimal
+    is_charge: bool = False
+
+
+@dataclass(frozen=True)
 class LiveTotals:
-    """The engine's totals of the valid lines, with Spanish labels for each tax."""
+    """The engine's totals of the valid lines, with Spanish labels for each tax.
+
+    Document discounts and charges are inside ``payable``; withholdings are
+    informative and never are (``withholding_taxes``, DIAN's
+    ``WithholdingTaxTotal``).
+    """
 
     totals: DocumentTotals
     taxes: tuple[tuple[str, Decimal], ...]  #: ("IVA 19 %", amount) per tributo and rate
     counted: int  #: lines included
     skipped: int  #: lines left out because they are not valid yet
+    #: ("ReteFuente 2,5 %", amount) per withholding tributo and rate (informative).
+    withholding_taxes: tuple[tuple[str, Decimal], ...] = ()
+    allowances_charges: tuple[AdjustmentAmount, ...] = ()  #: each valid discount or charge
+    withholdings: tuple[AdjustmentAmount, ...] = ()  #: each valid withholding
+    skipped_adjustments: int = 0  #: discounts, charges and withholdings not valid yet
 
     @property
     def subtotal(self) -> Decimal:
@@ -685,8 +1025,23 @@ class LiveTotals:
 
     @property
     def payable(self) -> Decimal:
-        """Total to pay."""
+        """Total to pay (PayableAmount: discounts and charges in, withholdings not)."""
         return self.totals.payable
+
+    @property
+    def allowance_total(self) -> Decimal:
+        """Σ document discounts (AllowanceTotalAmount)."""
+        return self.totals.allowance_total
+
+    @property
+    def charge_total(self) -> Decimal:
+        """Σ document charges (ChargeTotalAmount)."""
+        return self.totals.charge_total
+
+    @property
+    def withholding_total(self) -> Decimal:
+        """Σ withholdings (informative: not subtracted from :attr:`payable`)."""
+        return sum((amount for _, amount in self.withholding_taxes), Decimal("0.00"))
 
 
 @dataclass
@@ -699,8 +1054,23 @@ class _LinesOnly:
     prepaid_amount: Decimal = Decimal("0.00")
 
 
-def live_totals(lines: Iterable[LineEntry], on: date) -> LiveTotals:
-    """Totals of the lines that are valid now (invalid ones are counted in ``skipped``)."""
+def _charge_label(model: AllowanceCharge) -> str:
+    what = "Cargo" if model.is_charge else "Descuento"
+    return f"{what} {_percent_label(model.percent)}" if model.percent is not None else what
+
+
+def live_totals(
+    lines: Iterable[LineEntry],
+    on: date,
+    allowances_charges: Iterable[AllowanceChargeEntry] = (),
+    withholdings: Iterable[WithholdingEntry] = (),
+) -> LiveTotals:
+    """Totals of what is valid now (invalid lines are counted in ``skipped``, invalid
+    discounts, charges and withholdings in ``skipped_adjustments``).
+
+    A withholding without a base to apply to (:func:`withholding_errors`) is
+    computed as 0.
+    """
     models: list[Line] = []
     skipped = 0
     for line in lines:
@@ -709,13 +1079,68 @@ def live_totals(lines: Iterable[LineEntry], on: date) -> LiveTotals:
             skipped += 1
         else:
             models.append(model)
-    totals = compute(_LinesOnly(models))  # type: ignore[arg-type]
+    skipped_adjustments = 0
+    charges: list[tuple[int, AllowanceCharge]] = []
+    for index, ac in enumerate(allowances_charges):
+        ac_model = _allowance_data(ac, "charge")[2]
+        if ac_model is None:
+            skipped_adjustments += 1
+        else:
+            charges.append((index, ac_model))
+    held: list[tuple[int, Withholding]] = []
+    for index, wh in enumerate(withholdings):
+        wh_model = _withholding_data(wh, "withholding")[2]
+        if wh_model is None:
+            skipped_adjustments += 1
+        else:
+            held.append((index, wh_model))
+    totals = compute(
+        _LinesOnly(models, [m for _, m in charges], [m for _, m in held])  # type: ignore[arg-type]
+    )
     taxes = tuple(
         (f"{t.name} {_percent_text(s.percent)} %", s.tax_amount)
         for t in totals.tax_totals
         for s in t.subtotals
     )
-    return LiveTotals(totals, taxes, len(models), skipped)
+    withholding_taxes = tuple(
+        (f"{t.name} {_percent_label(s.percent)}", s.tax_amount)
+        for t in totals.withholding_totals
+        for s in t.subtotals
+    )
+    computed = tuple(
+        AdjustmentAmount(
+            index, _charge_label(model), amount.base_amount, amount.amount, model.is_charge
+        )
+        for (index, model), amount in zip(charges, totals.allowances_charges, strict=True)
+    )
+    # The engine groups withholdings by tributo and rate; each one alone gives its own row.
+    rows = []
+    for index, wh_model in held:
+        alone = compute(_LinesOnly(models, [], [wh_model]))  # type: ignore[arg-type]
+        [total] = alone.withholding_totals
+        [sub] = total.subtotals
+        label = f"{wh_model.name} {_percent_label(wh_model.percent)}"
+        rows.append(AdjustmentAmount(index, label, sub.taxable_amount, sub.tax_amount))
+    return LiveTotals(
+        totals,
+        taxes,
+        len(models),
+        skipped,
+        withholding_taxes,
+        computed,
+        tuple(rows),
+        skipped_adjustments,
+    )
+
+
+def entry_totals(entry: InvoiceEntry, on: date) -> LiveTotals:
+    """:func:`live_totals` of a whole entry: its lines, discounts, charges and withholdings."""
+    return live_totals(
+        entry.lines,
+        on,
+        entry.allowances_charges,
+        [] if entry.is_note else entry.withholdings,
+    )
 
 
 # --- DIAN look-up ----------------------------------------------------------------------
@@ -880,6 +1305,27 @@ def _line_entry(raw: dict[str, Any], on: date) -> LineEntry:
     )
 
 
+def _allowance_entry(raw: dict[str, Any]) -> AllowanceChargeEntry:
+    percent = raw.get("percent")
+    is_charge = bool(raw.get("is_charge"))
+    return AllowanceChargeEntry(
+        is_charge=is_charge,
+        mode=PERCENT if percent is not None else AMOUNT,
+        value=_plain(percent if percent is not None else raw.get("amount", "")),
+        reason=str(raw.get("reason") or ""),
+        reason_code=str(raw.get("reason_code") or DEFAULT_DISCOUNT_CODE),
+    )
+
+
+def _withholding_entry(raw: dict[str, Any]) -> WithholdingEntry:
+    base = raw.get("taxable_amount")
+    return WithholdingEntry(
+        scheme=str(raw.get("scheme", DEFAULT_WITHHOLDING)),
+        percent=_plain(raw.get("percent", "")),
+        base=_plain(base) if base is not None else "",
+    )
+
+
 def _plain(value: Any) -> str:
     text = str(value)
     try:
@@ -932,6 +1378,8 @@ def note_from_invoice(
     document = queue.ledger.request(rec).get("document") or {}
     customer = _customer_entry(document.get("customer") or {})
     payment = document.get("payment") or {}
+    # Document discounts and charges change the amount the note corrects: copied like the
+    # lines. Withholdings are not: a note does not carry WithholdingTaxTotal.
     return InvoiceEntry(
         kind=kind,
         customer=customer,
@@ -939,6 +1387,9 @@ def note_from_invoice(
         payment_form="1",
         payment_method=str(payment.get("method_code", "10")),
         reference=NoteReference(rec.doc_id, rec.cufe, rec.issue_date),
+        allowances_charges=[
+            _allowance_entry(raw) for raw in document.get("allowances_charges") or []
+        ],
     )
 
 
@@ -992,6 +1443,10 @@ def draft_entry(queue: InvoiceQueue, doc_id: str, on: date | None = None) -> Inv
         reference=reference,
         concept_code=str(document.get("concept_code") or ""),
         concept_description=str(document.get("concept_description") or ""),
+        allowances_charges=[
+            _allowance_entry(raw) for raw in document.get("allowances_charges") or []
+        ],
+        withholdings=[_withholding_entry(raw) for raw in document.get("withholdings") or []],
     )
 
 

@@ -14,11 +14,13 @@ agent cancelled, so the caller can refresh its queue pane::
 
 Keys: ``tab``/``shift+tab`` move, ``enter`` in the line row adds the line,
 ``F2`` opens the unit (or municipality) list with type-to-filter, ``F3`` jumps
-to the line row, ``F5`` asks
+to the line row, ``F4`` to the row of document discounts and charges, ``F7``
+to the withholdings row (invoices only), ``F5`` asks
 DIAN for the buyer (GetAcquirer), ``F6`` final consumer, ``ctrl+s`` saves a
 draft, ``F9`` signs and sends after a confirmation, ``escape`` cancels (asking
-when there are unsaved changes). In the line table ``enter`` takes a line
-back into the line row and ``delete`` removes it.
+when there are unsaved changes). In the line, discount/charge and
+withholding tables ``enter`` takes the row back into its entry row (``enter``
+there saves it in its place) and ``delete`` removes it.
 
 Everything the form checks, computes or saves is the service's: this module
 only reads widgets, shows messages and calls it.
@@ -30,6 +32,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
@@ -56,7 +59,17 @@ if TYPE_CHECKING:
     from fe_tui.settings import Settings
     from fe_tui.store.db import Store
 
-__all__ = ["CodePickerModal", "ConfirmModal", "InvoiceFormScreen", "LineTable", "TaxSelect"]
+__all__ = [
+    "ChargeSelect",
+    "ChargeTable",
+    "CodePickerModal",
+    "ConfirmModal",
+    "InvoiceFormScreen",
+    "LineTable",
+    "TaxSelect",
+    "WithholdingSelect",
+    "WithholdingTable",
+]
 
 #: Width from which the form puts the customer and the payment side by side.
 WIDE = 110
@@ -78,7 +91,13 @@ _MESSAGE_ROWS = {
     "note.reference": "msg-note",
     "invoice.prefix": "msg-prefix",
     "lines": "msg-lines",
+    "charges": "msg-charges",
+    "withholdings": "msg-withholdings",
 }
+_CHARGE_INPUTS = ("charge-value", "charge-reason")
+_WITHHOLDING_INPUTS = ("withholding-percent", "withholding-base")
+#: Short names of the discount codes for the row's picker (the list's are long).
+_DISCOUNT_CODE_SHORT = {"00": "00 no condic.", "01": "01 condic."}
 _CUSTOMER_WIDGETS = (
     "#customer-id-type",
     "#customer-id-number",
@@ -291,6 +310,43 @@ class TaxSelect(Select[str]):
     ]
 
 
+class ChargeTable(DataTable[str]):
+    """Document discounts and charges; ``enter`` edits the one under the cursor, ``delete``
+    removes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("delete", "screen.remove_charge", "Quitar"),
+        Binding("enter", "screen.edit_charge", "Editar"),
+    ]
+
+
+class WithholdingTable(DataTable[str]):
+    """Withholdings; ``enter`` edits the one under the cursor, ``delete`` removes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("delete", "screen.remove_withholding", "Quitar"),
+        Binding("enter", "screen.edit_withholding", "Editar"),
+    ]
+
+
+class ChargeSelect(Select[str]):
+    """A picker of the discount/charge row: ``enter`` adds it like the row's inputs."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "screen.add_charge", "Agregar", show=False),
+        Binding("down,space,up", "show_overlay", "Ver lista", show=False),
+    ]
+
+
+class WithholdingSelect(Select[str]):
+    """The withholding's tributo: ``enter`` adds it like the row's inputs."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "screen.add_withholding", "Agregar", show=False),
+        Binding("down,space,up", "show_overlay", "Ver lista", show=False),
+    ]
+
+
 class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
     """Invoice (or credit/debit note) data entry; dismisses with the saved document or ``None``.
 
@@ -385,6 +441,28 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
     InvoiceFormScreen #form-msg.-shown { display: block; }
     InvoiceFormScreen #form-msg.-error { color: $error; }
     InvoiceFormScreen #reference { color: $text-muted; height: auto; }
+    InvoiceFormScreen .entry-row { height: 1; }
+    InvoiceFormScreen .entry-row > * { margin-right: 1; }
+    InvoiceFormScreen .line-caps > .w-kind, InvoiceFormScreen .line-caps > .w-mode,
+    InvoiceFormScreen .line-caps > .w-value, InvoiceFormScreen .line-caps > .w-reason,
+    InvoiceFormScreen .line-caps > .w-code, InvoiceFormScreen .line-caps > .w-scheme,
+    InvoiceFormScreen .line-caps > .w-pct, InvoiceFormScreen .line-caps > .w-base {
+        margin-right: 1;
+    }
+    InvoiceFormScreen .w-kind { width: 13; }
+    InvoiceFormScreen .w-mode { width: 7; }
+    InvoiceFormScreen .w-value { width: 13; }
+    InvoiceFormScreen .w-reason { width: 1fr; }
+    InvoiceFormScreen .w-code { width: 17; }
+    InvoiceFormScreen .w-scheme { width: 20; }
+    InvoiceFormScreen .w-pct { width: 10; }
+    InvoiceFormScreen .w-base { width: 16; }
+    InvoiceFormScreen .row-hint { height: 1; color: $text-muted; }
+    InvoiceFormScreen #msg-charge, InvoiceFormScreen #msg-charges,
+    InvoiceFormScreen #msg-withholding, InvoiceFormScreen #msg-withholdings { padding-left: 0; }
+    InvoiceFormScreen #charges, InvoiceFormScreen #withholdings {
+        height: auto; max-height: 8; width: 1fr;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -393,6 +471,9 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         Binding("f5", "lookup_acquirer", "DIAN", id="form.lookup"),
         Binding("f2", "pick_code", "Lista", id="form.pick"),
         Binding("f3", "focus_lines", "Líneas", id="form.lines"),
+        # Not in the footer: at 80 columns it is full; the section titles name these keys.
+        Binding("f4", "focus_charges", "Desc./cargos", id="form.charges", show=False),
+        Binding("f7", "focus_withholdings", "Retenciones", id="form.withholdings", show=False),
         Binding("f6", "final_consumer", "Cons. final", id="form.final_consumer", show=False),
         Binding("escape", "cancel", "Salir", id="form.cancel"),
     ]
@@ -431,6 +512,9 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             self.initial = ie.InvoiceEntry()
         self.kind = self.initial.kind
         self.lines: list[ie.LineEntry] = list(self.initial.lines)
+        #: Document discounts and charges, and withholdings (invoices only), as in the tables.
+        self.charges: list[ie.AllowanceChargeEntry] = list(self.initial.allowances_charges)
+        self.withholdings: list[ie.WithholdingEntry] = list(self.initial.withholdings)
         self.taxes = ie.tax_options(self.today)
         self.prefixes = [] if self.initial.is_note else ie.invoice_prefixes(self.queue, self.today)
         self.units = ie.unit_options()
@@ -438,6 +522,8 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self._saved = False
         self._editing: int | None = None  #: index of the table line in the line row
         self._editing_extra: dict[str, Any] = {}
+        self._editing_charge: int | None = None  #: index of the table charge in its row
+        self._editing_withholding: int | None = None
 
     # -- layout ---------------------------------------------------------------------------------
     def _title(self) -> str:
@@ -651,13 +737,104 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             with Vertical(id="bottom"):
                 yield LineTable(id="lines", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="totals", markup=False)
+            yield from self._compose_charges()
+            if not entry.is_note:
+                yield from self._compose_withholdings()
         yield Label("", id="form-msg", markup=False)
         yield Static("", id="totals-bar", markup=False)
         yield Footer()
 
+    def _compose_charges(self) -> ComposeResult:
+        yield Label("Descuentos y cargos del documento (F4)", classes="section-title")
+        with Horizontal(classes="line-caps"):
+            yield Label("Tipo", classes="w-kind")
+            yield Label("% o $", classes="w-mode")
+            yield Label("Valor", classes="w-value")
+            yield Label("Motivo", classes="w-reason")
+            yield Label("Código DIAN", classes="w-code")
+        with Horizontal(id="charge-row", classes="entry-row"):
+            yield ChargeSelect(
+                [("Descuento", "discount"), ("Cargo", "charge")],
+                value="discount",
+                allow_blank=False,
+                id="charge-kind",
+                classes="w-kind",
+                compact=True,
+            )
+            yield ChargeSelect(
+                [("%", ie.PERCENT), ("$", ie.AMOUNT)],
+                value=ie.PERCENT,
+                allow_blank=False,
+                id="charge-mode",
+                classes="w-mode",
+                compact=True,
+            )
+            yield TypeAheadInput(
+                placeholder="10 o 2,5", id="charge-value", classes="w-value", compact=True
+            )
+            yield TypeAheadInput(
+                placeholder="opcional: pronto pago, flete…",
+                id="charge-reason",
+                classes="w-reason",
+                compact=True,
+                max_length=450,
+            )
+            yield ChargeSelect(
+                [
+                    (_DISCOUNT_CODE_SHORT.get(o.code, o.label), o.code)
+                    for o in ie.discount_code_options()
+                ],
+                value=ie.DEFAULT_DISCOUNT_CODE,
+                allow_blank=False,
+                id="charge-code",
+                classes="w-code",
+                compact=True,
+            )
+        yield Label("", id="charge-hint", classes="row-hint", markup=False)
+        yield Label("", id="msg-charge", classes="msg", markup=False)
+        yield Label("", id="msg-charges", classes="msg", markup=False)
+        yield ChargeTable(id="charges", cursor_type="row", zebra_stripes=True)
+
+    def _compose_withholdings(self) -> ComposeResult:
+        yield Label(
+            "Retenciones (F7; informativas: no cambian el total a pagar)",
+            classes="section-title",
+        )
+        with Horizontal(classes="line-caps"):
+            yield Label("Retención", classes="w-scheme")
+            yield Label("Porcentaje", classes="w-pct")
+            yield Label("Base", classes="w-base")
+        with Horizontal(id="withholding-row", classes="entry-row"):
+            yield WithholdingSelect(
+                [(o.label, o.code) for o in ie.withholding_options()],
+                value=ie.DEFAULT_WITHHOLDING,
+                allow_blank=False,
+                id="withholding-scheme",
+                classes="w-scheme",
+                compact=True,
+            )
+            yield TypeAheadInput(
+                placeholder="2,5", id="withholding-percent", classes="w-pct", compact=True
+            )
+            yield TypeAheadInput(
+                placeholder="automática", id="withholding-base", classes="w-base", compact=True
+            )
+        yield Label("", id="withholding-hint", classes="row-hint", markup=False)
+        yield Label("", id="msg-withholding", classes="msg", markup=False)
+        yield Label("", id="msg-withholdings", classes="msg", markup=False)
+        yield WithholdingTable(id="withholdings", cursor_type="row", zebra_stripes=True)
+
+    @property
+    def has_withholdings(self) -> bool:
+        """Invoices inform withholdings; notes do not (no WithholdingTaxTotal)."""
+        return not self.initial.is_note
+
     def on_mount(self) -> None:
         table = self.query_one(LineTable)
         table.add_columns("#", "Descripción", "Cant.", "Unid.", "Precio", "Impuesto", "Total")
+        self.query_one(ChargeTable).add_columns("#", "Tipo", "Valor", "Motivo", "Código", "Total")
+        if self.has_withholdings:
+            self.query_one(WithholdingTable).add_columns("#", "Retención", "%", "Base", "Valor")
         self._refresh_lines()
         self._unit_hint()
         self.set_class(self.app.size.width >= WIDE, "-wide")
@@ -670,8 +847,10 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             self.set_focus(self.query_one("#customer-id-number", Input))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A note's buyer is fixed: no look-up, no final consumer (hidden from the footer)."""
-        return not (action in ("lookup_acquirer", "final_consumer") and self.initial.is_note)
+        """A note's buyer is fixed (no look-up, no final consumer) and it informs no
+        withholdings: those keys are hidden from the footer."""
+        note_only = ("lookup_acquirer", "final_consumer", "focus_withholdings")
+        return not (action in note_only and self.initial.is_note)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -697,6 +876,32 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
     def _pending_started(self) -> bool:
         return bool(self._value("#line-description").strip() or self._value("#line-price").strip())
 
+    def _pending_charge(self) -> ie.AllowanceChargeEntry:
+        return ie.AllowanceChargeEntry(
+            is_charge=self._select("#charge-kind") == "charge",
+            mode=self._select("#charge-mode"),
+            value=self._value("#charge-value"),
+            reason=self._value("#charge-reason"),
+            reason_code=self._select("#charge-code"),
+        )
+
+    def _pending_charge_started(self) -> bool:
+        return bool(self._value("#charge-value").strip() or self._value("#charge-reason").strip())
+
+    def _pending_withholding(self) -> ie.WithholdingEntry:
+        return ie.WithholdingEntry(
+            scheme=self._select("#withholding-scheme"),
+            percent=self._value("#withholding-percent"),
+            base=self._value("#withholding-base"),
+        )
+
+    def _pending_withholding_started(self) -> bool:
+        if not self.has_withholdings:
+            return False
+        return bool(
+            self._value("#withholding-percent").strip() or self._value("#withholding-base").strip()
+        )
+
     def read_entry(self) -> ie.InvoiceEntry:
         """The form's content as a service entry (the table's lines, not the line row)."""
         customer = ie.CustomerEntry(
@@ -717,6 +922,8 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             payment_method=self._select("#payment-method"),
             due_date=self._value("#payment-due"),
             note=self._value("#doc-note"),
+            allowances_charges=list(self.charges),
+            withholdings=list(self.withholdings),
         )
         if entry.is_note:
             entry.concept_code = self._select("#note-concept")
@@ -733,7 +940,12 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         """Something was typed that is not saved."""
         if self._saved:
             return False
-        return self.read_entry() != self.initial or self._pending_started()
+        return (
+            self.read_entry() != self.initial
+            or self._pending_started()
+            or self._pending_charge_started()
+            or self._pending_withholding_started()
+        )
 
     # -- messages -------------------------------------------------------------------------------
     def _show(self, label_id: str, text: str, *, info: bool = False) -> None:
@@ -762,6 +974,18 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 index, _, _ = name.removeprefix("lines.").partition(".")
                 rows.setdefault("msg-lines", []).append(f"Línea {int(index) + 1}: {message}")
                 continue
+            if name.startswith("charges."):
+                index, _, _ = name.removeprefix("charges.").partition(".")
+                rows.setdefault("msg-charges", []).append(
+                    f"Descuento/cargo {int(index) + 1}: {message}"
+                )
+                continue
+            if name.startswith("withholdings."):
+                index, _, _ = name.removeprefix("withholdings.").partition(".")
+                rows.setdefault("msg-withholdings", []).append(
+                    f"Retención {int(index) + 1}: {message}"
+                )
+                continue
             rows.setdefault(_MESSAGE_ROWS.get(name, "msg-lines"), []).append(message)
         for label_id, messages in rows.items():
             self._show(label_id, " · ".join(dict.fromkeys(messages)))
@@ -784,6 +1008,10 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             "invoice.prefix": "#invoice-prefix",
             "lines": "#line-description",
         }.get(first)
+        if first.startswith("charges") and self.charges:
+            target = "#charges"
+        elif first.startswith("withholdings") and self.withholdings:
+            target = "#withholdings"
         if target:
             self.set_focus(self.query_one(target))
 
@@ -889,7 +1117,64 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
                 key=str(number - 1),
             )
         table.display = bool(self.lines)
+        self._refresh_charges()
+        self._refresh_withholdings()
         self._refresh_totals()
+
+    def _live(self) -> ie.LiveTotals:
+        """The service's totals of the tables (no line row, no entry rows)."""
+        return ie.live_totals(
+            self.lines, self.today, self.charges, self.withholdings if self.has_withholdings else ()
+        )
+
+    def _refresh_charges(self) -> None:
+        table = self.query_one(ChargeTable)
+        table.clear()
+        computed = {a.index: a for a in self._live().allowances_charges}
+        for index, charge in enumerate(self.charges):
+            amount = computed.get(index)
+            if charge.mode == ie.PERCENT:
+                value = f"{charge.value.strip()} %"
+            else:
+                value = self._money_text(charge.value)
+            total = "¿?"
+            if amount is not None:
+                total = format_money(amount.amount if charge.is_charge else -amount.amount)
+            table.add_row(
+                str(index + 1),
+                "Cargo" if charge.is_charge else "Descuento",
+                value,
+                charge.reason.strip() or "—",
+                "" if charge.is_charge else charge.reason_code,
+                total,
+                key=str(index),
+            )
+        table.display = bool(self.charges)
+
+    def _refresh_withholdings(self) -> None:
+        if not self.has_withholdings:
+            return
+        table = self.query_one(WithholdingTable)
+        table.clear()
+        computed = {a.index: a for a in self._live().withholdings}
+        names = {o.code: o.name for o in ie.withholding_options()}
+        for index, held in enumerate(self.withholdings):
+            amount = computed.get(index)
+            if held.base.strip():
+                base = self._money_text(held.base)
+            elif amount is not None:
+                base = f"auto {format_money(amount.base)}"
+            else:
+                base = "auto"
+            table.add_row(
+                str(index + 1),
+                f"{held.scheme} {names.get(held.scheme, '')}".strip(),
+                held.percent.strip(),
+                base,
+                format_money(amount.amount) if amount is not None else "¿?",
+                key=str(index),
+            )
+        table.display = bool(self.withholdings)
 
     def _refresh_totals(self) -> None:
         pending = self._pending_line()
@@ -897,23 +1182,56 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         counting_pending = self._pending_started() and not ie.line_errors(pending, self.today)
         if counting_pending:
             lines.append(pending)
-        live = ie.live_totals(lines, self.today)
+        charges = list(self.charges)
+        charge = self._pending_charge()
+        counting_charge = self._pending_charge_started() and not ie.allowance_charge_errors(charge)
+        if counting_charge:
+            charges.append(charge)
+        withholdings = list(self.withholdings)
+        counting_withholding = False
+        if self._pending_withholding_started():
+            held = self._pending_withholding()
+            counting_withholding = not ie.withholding_errors(held, lines, self.today)
+            if counting_withholding:
+                withholdings.append(held)
+        live = ie.live_totals(lines, self.today, charges, withholdings)
         width = 18
-        rows = [f"{'Subtotal':<16}{format_money(live.subtotal):>{width}}"]
-        rows += [f"{label:<16}{format_money(amount):>{width}}" for label, amount in live.taxes]
-        rows.append(f"{'TOTAL':<16}{format_money(live.payable):>{width}}")
+
+        def row(label: str, amount: Decimal) -> str:
+            return f"{label:<16}{format_money(amount):>{width}}"
+
+        rows = [row("Subtotal", live.subtotal)]
+        rows += [row(label, amount) for label, amount in live.taxes]
+        if live.allowance_total:
+            rows.append(row("Descuentos", -live.allowance_total))
+        if live.charge_total:
+            rows.append(row("Cargos", live.charge_total))
+        rows.append(row("TOTAL", live.payable))
+        if live.withholding_taxes:
+            rows.append("Retenciones (no restan):")
+            rows += [row(label, amount) for label, amount in live.withholding_taxes]
         count = len(self.lines)
         note = f"{count} línea(s)" + (" + la línea en edición" if counting_pending else "")
-        if live.skipped:
-            note += f" · {live.skipped} sin contar (con errores)"
+        if counting_charge or counting_withholding:
+            note += " + fila en edición"
+        if live.skipped or live.skipped_adjustments:
+            note += f" · {live.skipped + live.skipped_adjustments} sin contar (con errores)"
         rows.append(note)
         self.query_one("#totals", Static).update("\n".join(rows))
         taxes = " · ".join(f"{label} {format_money(amount)}" for label, amount in live.taxes)
         # TOTAL first: a narrow terminal cuts the detail, not the figure the agent checks.
         bar = f"TOTAL {format_money(live.payable)} · Subtotal {format_money(live.subtotal)}"
+        if live.allowance_total:
+            bar += f" · Desc. {format_money(-live.allowance_total)}"
+        if live.charge_total:
+            bar += f" · Cargos {format_money(live.charge_total)}"
         if taxes:
             bar += f" · {taxes}"
+        if live.withholding_taxes:
+            bar += f" · Retenciones {format_money(live.withholding_total)} (no restan)"
         self.query_one("#totals-bar", Static).update(bar)
+        self._charge_hint(live)
+        self._withholding_hint(lines)
 
     def _clear_line_row(self) -> None:
         self.query_one("#line-description", Input).value = ""
@@ -991,19 +1309,245 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         self._form_message(f"Editando la línea {index + 1}: Enter la guarda en su lugar.")
         self.set_focus(self.query_one("#line-description", Input))
 
+    # -- document discounts and charges ---------------------------------------------------------
+    def _charge_hint(self, live: ie.LiveTotals) -> None:
+        charge = self._pending_charge()
+        what = "el cargo" if charge.is_charge else "el descuento"
+        if charge.mode == ie.PERCENT:
+            base = f"% sobre el subtotal ({format_money(live.subtotal)})"
+        else:
+            base = "valor fijo en pesos"
+        action = "Enter guarda" if self._editing_charge is not None else "Enter agrega"
+        self.query_one("#charge-hint", Label).update(f"{base} · {action} {what}")
+
+    def _live_charge_check(self) -> None:
+        """Messages for what was typed in the discount/charge row (empty waits for Enter)."""
+        charge = self._pending_charge()
+        errors = ie.allowance_charge_errors(charge)
+        typed = {"charge.value": charge.value, "charge.reason": charge.reason}
+        shown = [m for name, m in errors.items() if typed.get(name, "x").strip()]
+        self._show("msg-charge", " · ".join(shown))
+
+    @on(Input.Changed, "#charge-value, #charge-reason")
+    def _charge_changed(self) -> None:
+        self._live_charge_check()
+        self._refresh_totals()
+
+    @on(Select.Changed, "#charge-kind, #charge-mode, #charge-code")
+    def _charge_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "charge-kind":
+            # A charge has no DIAN reason code (CodigoDescuento is for discounts).
+            self.query_one("#charge-code", Select).disabled = (
+                self._select("#charge-kind") == "charge"
+            )
+        if event.select.id == "charge-mode":
+            value = self.query_one("#charge-value", Input)
+            value.placeholder = "10 o 2,5" if self._select("#charge-mode") == ie.PERCENT else "0,00"
+        self._live_charge_check()
+        self._refresh_totals()
+
+    def _clear_charge_row(self) -> None:
+        self.query_one("#charge-kind", Select).value = "discount"
+        self.query_one("#charge-mode", Select).value = ie.PERCENT
+        self.query_one("#charge-value", Input).value = ""
+        self.query_one("#charge-reason", Input).value = ""
+        self.query_one("#charge-code", Select).value = ie.DEFAULT_DISCOUNT_CODE
+        self._editing_charge = None
+
+    def action_focus_charges(self) -> None:
+        """F4: jump to the row of document discounts and charges."""
+        self.set_focus(self.query_one("#charge-kind"))
+
+    def action_add_charge(self) -> None:
+        """Check the discount/charge row and put it in its table (or back in its place)."""
+        charge = self._pending_charge()
+        errors = ie.allowance_charge_errors(charge)
+        if errors:
+            self._show("msg-charge", " · ".join(errors.values()))
+            focus = {
+                "charge.value": "#charge-value",
+                "charge.mode": "#charge-mode",
+                "charge.reason": "#charge-reason",
+                "charge.reason_code": "#charge-code",
+            }.get(next(iter(errors)), "#charge-value")
+            self.set_focus(self.query_one(focus))
+            return
+        charge.value = charge.value.strip()
+        charge.reason = charge.reason.strip()
+        editing = self._editing_charge
+        if editing is not None and editing < len(self.charges):
+            self.charges[editing] = charge
+        else:
+            self.charges.append(charge)
+        self._show("msg-charge", "")
+        self._show("msg-charges", "")
+        self._clear_charge_row()
+        self._refresh_lines()
+        self.set_focus(self.query_one("#charge-kind"))
+
+    def action_remove_charge(self) -> None:
+        """Remove the discount or charge under the table's cursor."""
+        table = self.query_one(ChargeTable)
+        index = table.cursor_row
+        if not 0 <= index < len(self.charges):
+            return
+        removed = self.charges.pop(index)
+        what = "el cargo" if removed.is_charge else "el descuento"
+        self._form_message(f"Se quitó {what} {index + 1}.")
+        self._show("msg-charges", "")
+        self._refresh_lines()
+        if self.charges:
+            table.move_cursor(row=min(index, len(self.charges) - 1))
+        else:
+            self.set_focus(self.query_one("#charge-kind"))
+
+    def action_edit_charge(self) -> None:
+        """Take the discount or charge under the cursor back into its row."""
+        index = self.query_one(ChargeTable).cursor_row
+        if not 0 <= index < len(self.charges):
+            return
+        charge = self.charges[index]
+        self.query_one("#charge-kind", Select).value = "charge" if charge.is_charge else "discount"
+        self.query_one("#charge-mode", Select).value = charge.mode
+        self.query_one("#charge-value", Input).value = charge.value
+        self.query_one("#charge-reason", Input).value = charge.reason
+        codes = {o.code for o in ie.discount_code_options()}
+        code = charge.reason_code if charge.reason_code in codes else ie.DEFAULT_DISCOUNT_CODE
+        self.query_one("#charge-code", Select).value = code
+        self._editing_charge = index
+        what = "el cargo" if charge.is_charge else "el descuento"
+        self._form_message(f"Editando {what} {index + 1}: Enter lo guarda en su lugar.")
+        self._refresh_totals()
+        self.set_focus(self.query_one("#charge-value", Input))
+
+    # -- withholdings -------------------------------------------------------------------------
+    def _withholding_hint(self, lines: list[ie.LineEntry]) -> None:
+        if not self.has_withholdings:
+            return
+        held = self._pending_withholding()
+        if held.base.strip():
+            base = "base escrita"
+        else:
+            what, amount = ie.default_withholding_base(held.scheme, lines, self.today)
+            base = f"base automática: {what} ({format_money(amount)})"
+        action = "Enter guarda" if self._editing_withholding is not None else "Enter agrega"
+        self.query_one("#withholding-hint", Label).update(f"{base} · {action} la retención")
+
+    def _live_withholding_check(self) -> None:
+        """Messages for what was typed in the withholding row (empty waits for Enter)."""
+        held = self._pending_withholding()
+        errors = ie.withholding_errors(held, self.lines, self.today)
+        percent_typed = bool(held.percent.strip())
+        typed = {"withholding.percent": held.percent, "withholding.base": held.base}
+        shown = [
+            m
+            for name, m in errors.items()
+            # "no base to apply to" is said as soon as a percentage is typed.
+            if typed.get(name, "x").strip() or (name == "withholding.base" and percent_typed)
+        ]
+        self._show("msg-withholding", " · ".join(shown))
+
+    @on(Input.Changed, "#withholding-percent, #withholding-base")
+    @on(Select.Changed, "#withholding-scheme")
+    def _withholding_changed(self) -> None:
+        self._live_withholding_check()
+        self._refresh_totals()
+
+    def _clear_withholding_row(self) -> None:
+        self.query_one("#withholding-scheme", Select).value = ie.DEFAULT_WITHHOLDING
+        self.query_one("#withholding-percent", Input).value = ""
+        self.query_one("#withholding-base", Input).value = ""
+        self._editing_withholding = None
+
+    def action_focus_withholdings(self) -> None:
+        """F7: jump to the withholdings row (invoices only)."""
+        if self.has_withholdings:
+            self.set_focus(self.query_one("#withholding-scheme"))
+
+    def action_add_withholding(self) -> None:
+        """Check the withholding row and put it in its table (or back in its place)."""
+        held = self._pending_withholding()
+        errors = ie.withholding_errors(held, self.lines, self.today)
+        if errors:
+            self._show("msg-withholding", " · ".join(errors.values()))
+            focus = {
+                "withholding.scheme": "#withholding-scheme",
+                "withholding.percent": "#withholding-percent",
+                "withholding.base": "#withholding-base",
+            }.get(next(iter(errors)), "#withholding-percent")
+            self.set_focus(self.query_one(focus))
+            return
+        held.percent = held.percent.strip()
+        held.base = held.base.strip()
+        editing = self._editing_withholding
+        if editing is not None and editing < len(self.withholdings):
+            self.withholdings[editing] = held
+        else:
+            self.withholdings.append(held)
+        self._show("msg-withholding", "")
+        self._show("msg-withholdings", "")
+        self._clear_withholding_row()
+        self._refresh_lines()
+        self.set_focus(self.query_one("#withholding-scheme"))
+
+    def action_remove_withholding(self) -> None:
+        """Remove the withholding under the table's cursor."""
+        table = self.query_one(WithholdingTable)
+        index = table.cursor_row
+        if not 0 <= index < len(self.withholdings):
+            return
+        self.withholdings.pop(index)
+        self._form_message(f"Se quitó la retención {index + 1}.")
+        self._show("msg-withholdings", "")
+        self._refresh_lines()
+        if self.withholdings:
+            table.move_cursor(row=min(index, len(self.withholdings) - 1))
+        else:
+            self.set_focus(self.query_one("#withholding-scheme"))
+
+    def action_edit_withholding(self) -> None:
+        """Take the withholding under the cursor back into its row."""
+        index = self.query_one(WithholdingTable).cursor_row
+        if not 0 <= index < len(self.withholdings):
+            return
+        held = self.withholdings[index]
+        codes = {o.code for o in ie.withholding_options()}
+        scheme = held.scheme if held.scheme in codes else ie.DEFAULT_WITHHOLDING
+        self.query_one("#withholding-scheme", Select).value = scheme
+        self.query_one("#withholding-percent", Input).value = held.percent
+        self.query_one("#withholding-base", Input).value = held.base
+        self._editing_withholding = index
+        self._form_message(f"Editando la retención {index + 1}: Enter la guarda en su lugar.")
+        self._refresh_totals()
+        self.set_focus(self.query_one("#withholding-percent", Input))
+
     # -- enter moves on in the header fields ----------------------------------------------------
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
-        if event.input.id and not event.input.id.startswith("line-"):
+        name = event.input.id or ""
+        if name in _CHARGE_INPUTS:
+            event.stop()
+            self.action_add_charge()
+        elif name in _WITHHOLDING_INPUTS:
+            event.stop()
+            self.action_add_withholding()
+        elif name and not name.startswith("line-"):
             self.focus_next()
 
     def enter_now(self, field: Input) -> bool:
-        """Enter in a field (:class:`TypeAheadInput`): add the line, or on to the next field.
+        """Enter in a field (:class:`TypeAheadInput`): add the line (or the discount/charge,
+        or the withholding), or on to the next field.
 
         Runs while the key is read, so the focus has moved before the next key is.
         """
         if field.id in ("line-description", "line-quantity", "line-unit", "line-price"):
             self.action_add_line()
+            return True
+        if field.id in _CHARGE_INPUTS:
+            self.action_add_charge()
+            return True
+        if field.id in _WITHHOLDING_INPUTS:
+            self.action_add_withholding()
             return True
         if field.id and not field.id.startswith("line-"):
             self.focus_next()
@@ -1112,6 +1656,25 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
             self._form_message("Hay una línea sin agregar; no se guardó nada.", error=True)
             self.set_focus(self.query_one("#line-description", Input))
             return None
+        if self._pending_charge_started():
+            self._show(
+                "msg-charge",
+                "Hay un descuento o cargo sin agregar: Enter lo agrega (o bórrelo) antes de "
+                "guardar.",
+            )
+            self._form_message(
+                "Hay un descuento o cargo sin agregar; no se guardó nada.", error=True
+            )
+            self.set_focus(self.query_one("#charge-value", Input))
+            return None
+        if self._pending_withholding_started():
+            self._show(
+                "msg-withholding",
+                "Hay una retención sin agregar: Enter la agrega (o bórrela) antes de guardar.",
+            )
+            self._form_message("Hay una retención sin agregar; no se guardó nada.", error=True)
+            self.set_focus(self.query_one("#withholding-percent", Input))
+            return None
         entry = self.read_entry()
         errors = ie.entry_errors(entry, self.today)
         if len(self.prefixes) > 1 and entry.prefix is None:
@@ -1140,7 +1703,7 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         entry = self._ready_entry()
         if entry is None:
             return
-        live = ie.live_totals(entry.lines, self.today)
+        live = ie.entry_totals(entry, self.today)
         what = ie.KIND_LABELS[entry.kind].lower()
         environment = {
             "produccion": "a la DIAN en PRODUCCIÓN (tiene efecto legal)",
@@ -1150,8 +1713,14 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         text = (
             f"Se numerará y firmará la {what} para {entry.customer.name.strip()} por "
             f"{format_money(live.payable)} ({len(entry.lines)} línea(s)), y se enviará "
-            f"{environment}.\n\nUn número asignado no se reutiliza. ¿Firmar y enviar?"
+            f"{environment}."
         )
+        if live.withholding_taxes:
+            text += (
+                f"\nRetenciones informadas: {format_money(live.withholding_total)} (no cambian "
+                "el total)."
+            )
+        text += "\n\nUn número asignado no se reutiliza. ¿Firmar y enviar?"
 
         def answered(yes: bool | None) -> None:
             if yes:

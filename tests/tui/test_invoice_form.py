@@ -341,6 +341,8 @@ async def _filled(pilot: Any) -> None:
     await fill_customer(pilot)
     await add_line(pilot, "Café tostado en grano, bolsa 500 g", "10", "25000")
     await add_line(pilot, "Molino de café eléctrico", "2", "180000")
+    await add_charge(pilot, "2", "Pronto pago")
+    await add_withholding(pilot, "06", "2,5")
     await type_into(pilot, "#line-description", "Filtro")
     await type_into(pilot, "#line-price", "12a")
     await pilot.pause()
@@ -545,3 +547,250 @@ def example_invoice() -> dict[str, Any]:
     from tests.conftest import EXAMPLES
 
     return json.loads((EXAMPLES / "factura.json").read_text())
+
+
+# --- document discounts, charges and withholdings -------------------------------------------
+
+
+def bar(pilot: Any) -> str:
+    return str(pilot.app.screen.query_one("#totals-bar").render())
+
+
+async def add_charge(
+    pilot: Any, value: str, reason: str = "", *, kind: str = "discount", mode: str = ie.PERCENT
+) -> None:
+    await pilot.press("f4")
+    screen = pilot.app.screen
+    assert pilot.app.focused is screen.query_one("#charge-kind")
+    screen.query_one("#charge-kind", Select).value = kind
+    screen.query_one("#charge-mode", Select).value = mode
+    await type_into(pilot, "#charge-value", value)
+    if reason:
+        await type_into(pilot, "#charge-reason", reason)
+    await pilot.pause()  # the live check of what was typed runs before Enter, as when typing
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def add_withholding(pilot: Any, scheme: str, percent: str, base: str = "") -> None:
+    await pilot.press("f7")
+    screen = pilot.app.screen
+    assert pilot.app.focused is screen.query_one("#withholding-scheme")
+    screen.query_one("#withholding-scheme", Select).value = scheme
+    await type_into(pilot, "#withholding-percent", percent)
+    if base:
+        await type_into(pilot, "#withholding-base", base)
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_discounts_charges_and_withholdings_add_edit_remove_and_reopen(
+    world: World,
+) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await fill_customer(pilot)
+        await add_line(pilot, "Café tostado", "10", "25000")
+        await add_line(pilot, "Molino", "2", "180000")
+        screen = app.screen
+        assert isinstance(screen, InvoiceFormScreen)
+        assert bar(pilot).startswith("TOTAL $ 725.900,00")  # 610 000 + IVA 19 %
+        await add_charge(pilot, "2", "Pronto pago")
+        assert screen.charges == [ie.AllowanceChargeEntry(False, ie.PERCENT, "2", "Pronto pago")]
+        assert bar(pilot).startswith("TOTAL $ 713.700,00 · Subtotal $ 610.000,00 · Desc. -$ 12.")
+        await add_charge(pilot, "15000", "Flete", kind="charge", mode=ie.AMOUNT)
+        assert bar(pilot).startswith("TOTAL $ 728.700,00")
+        assert "Cargos $ 15.000,00" in bar(pilot)
+        totals = str(screen.query_one("#totals").render())
+        assert "Descuentos" in totals and "-$ 12.200,00" in totals and "Cargos" in totals
+        # Edit the discount: 3 % instead of 2 %.
+        screen.query_one("#charges").focus()
+        await pilot.press("enter")
+        assert screen.query_one("#charge-value", Input).value == "2"
+        await type_into(pilot, "#charge-value", "3")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [c.value for c in screen.charges] == ["3", "15000"]
+        assert bar(pilot).startswith("TOTAL $ 722.600,00")  # 725 900 − 18 300 + 15 000
+        # Remove the charge.
+        table = screen.query_one("#charges")
+        table.focus()
+        await pilot.press("down", "delete")
+        await pilot.pause()
+        assert [c.is_charge for c in screen.charges] == [False]
+        assert bar(pilot).startswith("TOTAL $ 707.600,00")
+        # A withholding: the hint names its automatic base, the total does not move.
+        await pilot.press("f7")
+        await type_into(pilot, "#withholding-percent", "2,5")
+        hint = str(screen.query_one("#withholding-hint").render())
+        assert "base automática: el subtotal ($ 610.000,00)" in hint
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.withholdings == [ie.WithholdingEntry("06", "2,5")]
+        assert bar(pilot).startswith("TOTAL $ 707.600,00")
+        assert "Retenciones $ 15.250,00 (no restan)" in bar(pilot)
+        await add_withholding(pilot, "05", "15")
+        assert "Retenciones $ 32.635,00" in bar(pilot)  # + 15 % of the IVA (115 900)
+        totals = str(screen.query_one("#totals").render())
+        assert "Retenciones (no restan)" in totals and "ReteIVA 15 %" in totals
+        # Edit the ReteFuente to 4 %, remove the ReteIVA.
+        screen.query_one("#withholdings").focus()
+        await pilot.press("enter")
+        await type_into(pilot, "#withholding-percent", "4")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen.query_one("#withholdings").focus()
+        await pilot.press("down", "delete")
+        await pilot.pause()
+        assert screen.withholdings == [ie.WithholdingEntry("06", "4")]
+        assert "Retenciones $ 24.400,00" in bar(pilot)
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and saved.state == iq.DRAFT
+    data = world.queue.ledger.request(documents(world)[0])["document"]
+
+    def given(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in item.items() if v is not None} for item in items]
+
+    assert given(data["allowances_charges"]) == [
+        {"is_charge": False, "percent": "3", "reason": "Pronto pago", "reason_code": "00"}
+    ]
+    assert given(data["withholdings"]) == [{"scheme": "06", "percent": "4"}]
+    # Reopened: the tables and the totals come back as they were.
+    again = form_for(world, draft_of=saved.doc_id)
+    async with again.run_test(size=(120, 40)) as pilot:
+        screen = again.screen
+        assert isinstance(screen, InvoiceFormScreen) and not screen.dirty
+        assert screen.charges == [ie.AllowanceChargeEntry(False, ie.PERCENT, "3", "Pronto pago")]
+        assert screen.withholdings == [ie.WithholdingEntry("06", "4")]
+        assert bar(pilot).startswith("TOTAL $ 707.600,00")
+        assert "Retenciones $ 24.400,00" in bar(pilot)
+        assert screen.query_one("#charges").row_count == 1
+        assert screen.query_one("#withholdings").row_count == 1
+
+
+async def test_bad_discounts_and_withholdings_are_refused_in_spanish(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await add_line(pilot, "Arroz", "1", "5000")
+        screen = app.screen
+        assert isinstance(screen, InvoiceFormScreen)
+        # Typed: the message shows before Enter.
+        await pilot.press("f4")
+        await type_into(pilot, "#charge-value", "diez")
+        assert "el porcentaje del descuento debe ser un número" in message(pilot, "msg-charge")
+        for value, expected in [
+            ("150", "no puede ser mayor que 100"),
+            ("-5", "el porcentaje del descuento no puede ser menor que 0"),
+            ("0", "el porcentaje del descuento debe ser mayor que 0"),
+            ("", "escriba el porcentaje del descuento"),
+        ]:
+            await add_charge(pilot, value)
+            assert expected in message(pilot, "msg-charge"), value
+            assert screen.charges == []
+        await add_charge(pilot, "0", kind="charge", mode=ie.AMOUNT)
+        assert "el valor del cargo debe ser mayor que 0" in message(pilot, "msg-charge")
+        await add_charge(pilot, "5mil", kind="charge", mode=ie.AMOUNT)
+        assert "el valor del cargo debe ser un número" in message(pilot, "msg-charge")
+        assert screen.charges == [] and app.focused is screen.query_one("#charge-value")
+        # A discount larger than the document: refused when saving (VLR01).
+        await add_charge(pilot, "9000", mode=ie.AMOUNT)
+        assert len(screen.charges) == 1
+        # Withholdings.
+        await add_withholding(pilot, "06", "abc")
+        assert "el porcentaje de ReteFuente debe ser un número" in message(pilot, "msg-withholding")
+        await add_withholding(pilot, "07", "1", "0")
+        assert "la base de ReteICA debe ser mayor que 0" in message(pilot, "msg-withholding")
+        assert screen.withholdings == []
+        # Something typed and not added: saving refuses and says so.
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Hay una retención sin agregar" in message(pilot, "msg-withholding")
+        await type_into(pilot, "#withholding-base", "")
+        await type_into(pilot, "#withholding-percent", "")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "superan el total" in message(pilot, "msg-charges")
+        assert app.focused is screen.query_one("#charges")
+        assert isinstance(app.screen, InvoiceFormScreen)
+    assert app.results == [] and documents(world) == []
+
+
+async def test_rete_iva_without_iva_needs_a_base(world: World) -> None:
+    app = form_for(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await add_line(pilot, "Arroz", "1", "5000")
+        screen = app.screen
+        assert isinstance(screen, InvoiceFormScreen)
+        screen.lines[0].tax = ie.EXCLUDED  # an excluded good: no IVA to withhold from
+        await pilot.press("f7")
+        screen.query_one("#withholding-scheme", Select).value = "05"
+        await type_into(pilot, "#withholding-percent", "15")
+        assert "el documento no tiene IVA" in message(pilot, "msg-withholding")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.withholdings == []
+        await type_into(pilot, "#withholding-base", "1000")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.withholdings == [ie.WithholdingEntry("05", "15", "1000")]
+
+
+async def test_discounts_and_withholdings_typed_in_the_form_reach_the_signed_xml(
+    world: World,
+) -> None:
+    from lxml import etree
+
+    from fe_tui import ns
+    from fe_tui.checks import Status, preflight
+    from fe_tui.services.evidence import document_detail
+
+    async def send(saved: ie.SavedDocument) -> ie.SavedDocument:
+        await world.run()
+        done = world.queue.ledger.get(saved.doc_id)
+        assert done is not None
+        return ie.SavedDocument(done.doc_id, done.state, saved.kind)
+
+    app = form_for(world, send=send)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_customer(pilot)
+        await add_line(pilot, "Café tostado", "10", "25000")
+        await add_charge(pilot, "10", "Volumen")
+        await add_charge(pilot, "8000", "Flete", kind="charge", mode=ie.AMOUNT)
+        await add_withholding(pilot, "06", "2,5")
+        await add_withholding(pilot, "05", "15")
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        text = str(app.screen.query_one("#confirm-text").render())
+        # 250 000 + IVA 47 500 − 25 000 + 8 000; withholdings 6 250 + 7 125 named apart.
+        assert "$ 280.500,00" in text and "Retenciones informadas: $ 13.375,00" in text
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [saved] = app.results
+    assert saved is not None and saved.state == iq.ACCEPTED, saved
+    xml = document_detail(world.queue, saved.doc_id).xml
+    assert xml is not None
+    root = etree.fromstring(xml)
+
+    def texts(path: str) -> list[str]:
+        return [str(t) for t in root.xpath(path, namespaces=ns.XPATH)]
+
+    assert texts("cac:AllowanceCharge/cbc:ChargeIndicator/text()") == ["false", "true"]
+    assert texts("cac:AllowanceCharge/cbc:Amount/text()") == ["25000.00", "8000.00"]
+    assert texts("cac:AllowanceCharge/cbc:AllowanceChargeReasonCode/text()") == ["00"]
+    assert texts("cac:WithholdingTaxTotal/cbc:TaxAmount/text()") == ["7125.00", "6250.00"]
+    assert texts("cac:LegalMonetaryTotal/cbc:PayableAmount/text()") == ["280500.00"]
+    report = preflight(xml)
+    assert report.ok, [f.to_dict() for f in report.rechazos]
+    for code in ("FAU02", "FAU04", "FAU06", "FAU14"):
+        assert {f.status for f in report.findings if f.code == code} == {Status.PASSED}, code
