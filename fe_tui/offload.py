@@ -32,34 +32,54 @@ from typing import ParamSpec, TypeVar
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_EXECUTOR: contextvars.ContextVar[Executor | None] = contextvars.ContextVar(
-    "fe_tui_offload_executor", default=None
+#: (CPU pool, disk pool) of the enclosing :func:`dedicated` block.
+_POOLS: contextvars.ContextVar[tuple[Executor, Executor] | None] = contextvars.ContextVar(
+    "fe_tui_offload_pools", default=None
 )
 
 
-async def to_thread(func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-    """:func:`asyncio.to_thread`, on the pool of the enclosing :func:`dedicated` block if any."""
-    executor = _EXECUTOR.get()
-    if executor is None:
-        return await asyncio.to_thread(func, *args, **kwargs)
+async def _run(executor: Executor, func: Callable[..., R], *args: object, **kwargs: object) -> R:
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
     call = functools.partial(context.run, func, *args, **kwargs)
     return await loop.run_in_executor(executor, call)
 
 
+async def to_thread(func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """:func:`asyncio.to_thread`, on the CPU pool of the enclosing :func:`dedicated` block
+    if any: signing, parsing, checking, reading small files."""
+    pools = _POOLS.get()
+    if pools is None:
+        return await asyncio.to_thread(func, *args, **kwargs)
+    return await _run(pools[0], func, *args, **kwargs)
+
+
+async def to_disk(func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """:func:`to_thread` for work that mostly waits on the disk (writes with fsync), on the
+    block's disk pool: a fsync releases the GIL, and the CPU worker is not kept waiting."""
+    pools = _POOLS.get()
+    if pools is None:
+        return await asyncio.to_thread(func, *args, **kwargs)
+    return await _run(pools[1], func, *args, **kwargs)
+
+
 @contextlib.contextmanager
-def dedicated(workers: int = 1, *, name: str = "fe-tui") -> Iterator[None]:
+def dedicated(
+    workers: int = 1, disk_workers: int = 2, *, name: str = "fe-tui"
+) -> Iterator[None]:
     """Run the :func:`to_thread` calls of this block (and of the tasks it creates) on a pool
-    of ``workers`` threads of its own; the pool is shut down (after its work) on exit.
+    of ``workers`` threads of its own, and its :func:`to_disk` calls on ``disk_workers``
+    more; both pools are shut down (after their work) on exit.
 
     Tasks created inside the block must be finished before it ends (a call made
-    after the pool is shut down raises ``RuntimeError``).
+    after the pools are shut down raises ``RuntimeError``).
     """
-    pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix=name)
-    token = _EXECUTOR.set(pool)
+    cpu = ThreadPoolExecutor(max(1, workers), thread_name_prefix=name)
+    disk = ThreadPoolExecutor(max(1, disk_workers), thread_name_prefix=f"{name}-disk")
+    token = _POOLS.set((cpu, disk))
     try:
         yield
     finally:
-        _EXECUTOR.reset(token)
-        pool.shutdown(wait=True)
+        _POOLS.reset(token)
+        cpu.shutdown(wait=True)
+        disk.shutdown(wait=True)

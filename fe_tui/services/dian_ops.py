@@ -358,7 +358,7 @@ class DianSession:
             )
             return package
 
-        return await offload.to_thread(work)
+        return await offload.to_disk(work)
 
     async def _regla_90(
         self, prepared: Prepared, outcome: oc.AlreadyProcessed, notes: list[str]

@@ -745,7 +745,7 @@ class _Runner:
                             ledger.append(event, doc_id, **data)
 
             try:
-                await offload.to_thread(write)
+                await offload.to_disk(write)
             except BaseException as exc:
                 for _, future in batch:
                     if not future.done():

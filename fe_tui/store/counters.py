@@ -126,7 +126,7 @@ class FileCounters:
             while self._waiting.get(loop):
                 batch = self._waiting.pop(loop)
                 try:
-                    values = await offload.to_thread(self.next_many, [k for k, _ in batch])
+                    values = await offload.to_disk(self.next_many, [k for k, _ in batch])
                 except BaseException as exc:
                     for _, future in batch:
                         if not future.done():

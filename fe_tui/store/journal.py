@@ -402,19 +402,19 @@ class Journal:
         self, document_key: str, xml: bytes, zip_name: str, zip_bytes: bytes, /, **data: Any
     ) -> Path:
         """:meth:`record_prepared` in a thread."""
-        return await offload.to_thread(
+        return await offload.to_disk(
             lambda: self.record_prepared(document_key, xml, zip_name, zip_bytes, **data)
         )
 
     async def aappend(self, document_key: str, event: str, /, **data: Any) -> None:
         """:meth:`append` in a thread."""
-        await offload.to_thread(lambda: self.append(document_key, event, **data))
+        await offload.to_disk(lambda: self.append(document_key, event, **data))
 
     async def arecord_call(
         self, document_key: str, event: str, answer: bytes | None, /, **data: Any
     ) -> None:
         """:meth:`record_call` in a thread."""
-        await offload.to_thread(lambda: self.record_call(document_key, event, answer, **data))
+        await offload.to_disk(lambda: self.record_call(document_key, event, answer, **data))
 
     async def aevents(self, document_key: str) -> list[JournalEvent]:
         """:meth:`events` in a thread."""
