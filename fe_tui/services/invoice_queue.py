@@ -198,11 +198,11 @@ class RunSummary:
     circuit_opened: int = 0
 
 
-#: Threads of a run's own pool (:func:`fe_tui.offload.dedicated`): building, signing,
-#: checking, zipping and every fsync of the run. Most of that work holds the GIL, so more
-#: threads only take turns on it, at a cost: ``bench/queue.py`` measured the default
-#: executor at ~20 ms of CPU per document and one worker at ~15 (2 cores). Sends are
-#: I/O on the event loop and do not wait for this pool.
+#: CPU threads of a run's own pool (:func:`fe_tui.offload.dedicated`): building, signing,
+#: checking, envelopes, answers. That work holds the GIL, so more threads only take turns
+#: on it, at a cost: ``bench/queue.py`` measured the default executor at ~20 ms of CPU per
+#: document and one worker at ~15 (2 cores). The fsync writes go to the run's disk pool
+#: (:func:`fe_tui.offload.to_disk`); sends are I/O on the event loop.
 RUN_WORKERS = 1
 
 _TRANSPORT = (oc.ConnectionFailed, oc.TimeoutAfterSend, oc.HttpError, oc.MalformedAnswer)
