@@ -69,10 +69,13 @@ def dedicated(
 ) -> Iterator[None]:
     """Run the :func:`to_thread` calls of this block (and of the tasks it creates) on a pool
     of ``workers`` threads of its own, and its :func:`to_disk` calls on ``disk_workers``
-    more; both pools are shut down (after their work) on exit.
+    more; both pools are shut down on exit.
 
     Tasks created inside the block must be finished before it ends (a call made
-    after the pools are shut down raises ``RuntimeError``).
+    after the pools are shut down raises ``RuntimeError``). The exit never blocks
+    the event loop: work already handed to a pool (only a cancelled run leaves
+    some) still runs to its end in its thread, as with :func:`asyncio.to_thread`,
+    and then the threads end.
     """
     cpu = ThreadPoolExecutor(max(1, workers), thread_name_prefix=name)
     disk = ThreadPoolExecutor(max(1, disk_workers), thread_name_prefix=f"{name}-disk")
@@ -81,5 +84,5 @@ def dedicated(
         yield
     finally:
         _POOLS.reset(token)
-        cpu.shutdown(wait=True)
-        disk.shutdown(wait=True)
+        cpu.shutdown(wait=False)
+        disk.shutdown(wait=False)
