@@ -17,16 +17,16 @@ The answer is read as a stream and abandoned at ``max_answer_bytes``; a
 compressed answer (we ask for ``identity``) is inflated within the same cap,
 so neither a huge body nor a gzip bomb is ever held in memory.
 
-CPU work runs in a worker thread (``asyncio.to_thread``), never on the event
-loop: signing each envelope (RSA, plus base64 of a zip of up to a few MB)
-and parsing and classifying each answer (lxml, an ApplicationResponse to
-unzip). A hop costs tens of microseconds; a console whose loop stalls for
-every document of a batch costs far more.
+CPU work runs in a worker thread (:func:`fe_tui.offload.to_thread`: the loop's
+default executor, or a queue run's own worker), never on the event loop:
+signing each envelope (RSA, plus base64 of a zip of up to a few MB) and
+parsing and classifying each answer (lxml, an ApplicationResponse to unzip).
+A hop costs tens of microseconds; a console whose loop stalls for every
+document of a batch costs far more.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import re
@@ -42,6 +42,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fe_tui import __version__ as _version
+from fe_tui import offload
 from fe_tui.dian import messages, outcomes, soap
 from fe_tui.dian.environments import Environment
 from fe_tui.dian.outcomes import CallRecord, Outcome
@@ -343,7 +344,7 @@ class DianClient:
 
     # -- the exchange -----------------------------------------------------------------------------
     async def _call(self, operation: str, params: Mapping[str, str]) -> Outcome:
-        body = await asyncio.to_thread(
+        body = await offload.to_thread(
             soap.build_request,
             operation,
             params,
@@ -412,7 +413,7 @@ class DianClient:
         if failure is not None:
             return _with_record(failure, record)
         assert status is not None
-        return await asyncio.to_thread(
+        return await offload.to_thread(
             classify_answer,
             operation,
             answer,

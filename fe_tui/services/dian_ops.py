@@ -31,15 +31,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from fe_tui import exit_codes, ns, xmlsafe
+from fe_tui import exit_codes, ns, offload, xmlsafe
 from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.dian import outcomes as oc
 from fe_tui.dian.client import (
@@ -59,7 +60,7 @@ from fe_tui.store.counters import FileCounters
 from fe_tui.store.journal import Journal, JournalEvent, must_ask_first
 from fe_tui.ubl import packaging
 from fe_tui.ubl.packaging import Package
-from fe_tui.ubl.reader import read_facts
+from fe_tui.ubl.reader import DocumentFacts, read_facts
 
 #: A CUFE/CUDE: SHA-384 in hexadecimal.
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "open_session",
     "outcome_to_dict",
     "prepare",
+    "prepared_from_facts",
     "status_command",
     "stored_outcome",
     "wait_for_batch",
@@ -150,6 +152,18 @@ def prepare(xml: bytes, environment: Environment | None = None) -> Prepared:
         raise InputError(
             f"{facts.document_id} no está firmado; fírmelo con `fe-tui sign` antes de enviarlo."
         )
+    return prepared_from_facts(xml, facts, environment)
+
+
+def prepared_from_facts(
+    xml: bytes, facts: DocumentFacts, environment: Environment | None = None
+) -> Prepared:
+    """:func:`prepare` for a caller that already read ``facts`` from these exact bytes
+    (:func:`fe_tui.ubl.reader.read_facts`) and verified their signature: the queue's
+    preflight does both, so the signed XML is not parsed a second time.
+
+    The same checks and warnings as :func:`prepare`, without the parse.
+    """
     if environment is not None:
         check_environment(facts.document_id, facts.environment, environment)
     try:
@@ -242,7 +256,12 @@ class DianSession:
 
     # -- submit -----------------------------------------------------------------------------------
     async def submit(
-        self, xml: bytes, *, test_set_id: str | None = None, wait: float = 0.0
+        self,
+        xml: bytes,
+        *,
+        test_set_id: str | None = None,
+        wait: float = 0.0,
+        facts: DocumentFacts | None = None,
     ) -> SubmitResult:
         """Send a signed document the journaled way (see the module docstring).
 
@@ -251,6 +270,11 @@ class DianSession:
         :class:`~fe_tui.errors.FeError` for a document that cannot be sent
         (unsigned, other environment, expired certificate, journal not
         writable): in those cases no file-name consecutive is spent.
+
+        ``facts``: what :func:`fe_tui.ubl.reader.read_facts` read from these
+        exact bytes, by a check that also verified their signature (the queue's
+        preflight report): the document is then not parsed again
+        (:func:`prepared_from_facts`).
         """
         if test_set_id is not None:
             test_set_id = test_set_id.strip()
@@ -260,30 +284,28 @@ class DianSession:
                 raise InputError(
                     "Los sets de pruebas (--test-set-id) son de habilitación, no de producción."
                 )
-        prepared = await asyncio.to_thread(prepare, xml, self.environment)
+        if facts is not None:
+            prepared = prepared_from_facts(xml, facts, self.environment)
+        else:
+            prepared = await offload.to_thread(prepare, xml, self.environment)
         if self.certificate is not None:
             self.certificate.check_valid_at(datetime.now(UTC))
         key = prepared.document_key
         notes: list[str] = []
         async with self.journal.locked(key):
             status: oc.Outcome | None = None
-            if must_ask_first(await self.journal.aevents(key)):
+            # One thread hop for both reads (under the lock: a status check below appends
+            # an event, which changes neither document.xml nor the last ``prepared``).
+            events, reuse = await self.journal.asend_state(key, xml)
+            if must_ask_first(events):
                 status = await self.client.get_status(key)
                 await self._journal_call(key, "status_check", status)
                 if not isinstance(status, oc.NotFound | oc.Rejected):
                     notes.append(_NOTE_HAD_IT if status.final else _NOTE_NO_VERDICT)
                     return self._result(prepared, status, None, False, status, notes)
                 notes.append(_NOTE_RESENT)
-            package = await self._package(prepared, notes)
-            await self.journal.arecord_prepared(
-                key,
-                xml,
-                package.zip_name,
-                package.zip_bytes,
-                document_id=prepared.document_id,
-                xml_name=package.xml_name,
-                environment=self.environment.key,
-                test_set_id=test_set_id,
+            package = await self._package_and_journal(
+                prepared, reuse, notes, test_set_id=test_set_id
             )
             try:
                 if test_set_id:
@@ -301,13 +323,42 @@ class DianSession:
             outcome = await self._wait_batch(key, outcome.zip_key, wait)
         return self._result(prepared, outcome, package.zip_name, sent, status, notes)
 
-    async def _package(self, prepared: Prepared, notes: list[str]) -> Package:
-        reuse = await self.journal.areusable_zip(prepared.document_key, prepared.xml)
+    async def _package_and_journal(
+        self,
+        prepared: Prepared,
+        reuse: tuple[str, bytes] | None,
+        notes: list[str],
+        *,
+        test_set_id: str | None,
+    ) -> Package:
+        """Name and zip the document (the journaled zip again when ``reuse``), then journal
+        XML and zip (fsynced) before anything is sent: both in one thread call, once the
+        file-name consecutive is reserved."""
+        make: Callable[[], Package]
         if reuse is not None:
             notes.append(f"Se reenvía el mismo archivo del intento anterior ({reuse[0]}).")
-            return prepared.package_named(*reuse)
-        consecutive = await self.counters.anext(prepared.nit, prepared.year, prepared.file_kind)
-        return await asyncio.to_thread(prepared.package, consecutive)
+            make = functools.partial(prepared.package_named, *reuse)
+        else:
+            consecutive = await self.counters.anext(
+                prepared.nit, prepared.year, prepared.file_kind
+            )
+            make = functools.partial(prepared.package, consecutive)
+
+        def work() -> Package:
+            package = make()
+            self.journal.record_prepared(
+                prepared.document_key,
+                prepared.xml,
+                package.zip_name,
+                package.zip_bytes,
+                document_id=prepared.document_id,
+                xml_name=package.xml_name,
+                environment=self.environment.key,
+                test_set_id=test_set_id,
+            )
+            return package
+
+        return await offload.to_disk(work)
 
     async def _regla_90(
         self, prepared: Prepared, outcome: oc.AlreadyProcessed, notes: list[str]
@@ -397,7 +448,7 @@ class DianSession:
         kind, key = check_key(key)
         if kind == "zip":
             return await self.client.get_status_zip(key)
-        if not await asyncio.to_thread(self.journal.has, key):
+        if not await offload.to_thread(self.journal.has, key):
             return await self.client.get_status(key)
         async with self.journal.locked(key):
             outcome = await self.client.get_status(key)
@@ -484,11 +535,11 @@ async def open_session(
     in-process simulator).
     """
     certificate.check_valid_at(datetime.now(UTC))
-    state = await asyncio.to_thread(private_dir, settings.state_dir)
+    state = await offload.to_thread(private_dir, settings.state_dir)
     timeout = httpx.Timeout(
         connect=settings.connect_timeout, read=settings.read_timeout, write=30.0, pool=10.0
     )
-    client = await asyncio.to_thread(_new_client, environment, certificate, timeout, transport)
+    client = await offload.to_thread(_new_client, environment, certificate, timeout, transport)
     async with client:
         yield DianSession(
             environment,

@@ -40,7 +40,8 @@ States::
   after a cool-down.
 - A credit or debit note waits until the invoice it refers to is accepted (when
   that invoice is in this queue), and takes its CUFE and date from it.
-- Build, sign and zip run in a worker thread, off the event loop.
+- Build, sign and zip run in a worker thread, off the event loop (the run's own
+  worker: :data:`RUN_WORKERS`, :mod:`fe_tui.offload`).
 - One ``run`` per company at a time (a lock file; a second runner is told so).
 
 Progress events (:class:`QueueProgress`: counts per state, documents per
@@ -63,6 +64,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from fe_tui import offload
 from fe_tui.checks import PreflightReport, preflight
 from fe_tui.crypto.certificates import LoadedCertificate
 from fe_tui.dian import outcomes as oc
@@ -98,6 +100,7 @@ from fe_tui.services.registry import CompanyRegistry
 from fe_tui.settings import Settings
 from fe_tui.store.db import Store
 from fe_tui.store.ledger import DocRecord, Ledger
+from fe_tui.ubl.reader import DocumentFacts
 
 
 class QueueError(InputError):
@@ -107,8 +110,17 @@ class QueueError(InputError):
 class Sender(Protocol):
     """What the queue needs from a DIAN session (:class:`fe_tui.services.dian_ops.DianSession`)."""
 
-    async def submit(self, xml: bytes, *, test_set_id: str | None = None, wait: float = 0.0) -> Any:
-        """Journaled send; returns an object with ``outcome`` (and ``sent``)."""
+    async def submit(
+        self,
+        xml: bytes,
+        *,
+        test_set_id: str | None = None,
+        wait: float = 0.0,
+        facts: DocumentFacts | None = None,
+    ) -> Any:
+        """Journaled send; returns an object with ``outcome`` (and ``sent``). ``facts``: read
+        from these exact bytes by the preflight, which verified their signature (the sender
+        need not parse them again)."""
 
     async def status(self, key: str) -> oc.Outcome:
         """GetStatus by CUFE/CUDE (journaled)."""
@@ -185,6 +197,13 @@ class RunSummary:
     elapsed: float = 0.0
     circuit_opened: int = 0
 
+
+#: CPU threads of a run's own pool (:func:`fe_tui.offload.dedicated`): building, signing,
+#: checking, envelopes, answers. That work holds the GIL, so more threads only take turns
+#: on it, at a cost: ``bench/queue.py`` measured the default executor at ~20 ms of CPU per
+#: document and one worker at ~15 (2 cores). The fsync writes go to the run's disk pool
+#: (:func:`fe_tui.offload.to_disk`); sends are I/O on the event loop.
+RUN_WORKERS = 1
 
 _TRANSPORT = (oc.ConnectionFailed, oc.TimeoutAfterSend, oc.HttpError, oc.MalformedAnswer)
 
@@ -609,7 +628,7 @@ class InvoiceQueue:
         the batch with the set's status; once ``until()`` is true no new
         document is started (those in flight finish).
         """
-        with self._run_lock():
+        with self._run_lock(), offload.dedicated(RUN_WORKERS, name="fe-tui-queue"):
             runner = _Runner(
                 self,
                 sender,
@@ -627,7 +646,7 @@ class InvoiceQueue:
 
     async def reconcile(self, sender: Sender, certificate: LoadedCertificate) -> RunSummary:
         """Ask DIAN about every document that may have reached it, without sending anything."""
-        with self._run_lock():
+        with self._run_lock(), offload.dedicated(RUN_WORKERS, name="fe-tui-queue"):
             runner = _Runner(self, sender, certificate, self.settings.concurrency, None, None)
             return await runner.run(reconcile_only=True)
 
@@ -726,7 +745,7 @@ class _Runner:
                             ledger.append(event, doc_id, **data)
 
             try:
-                await asyncio.to_thread(write)
+                await offload.to_disk(write)
             except BaseException as exc:
                 for _, future in batch:
                     if not future.done():
@@ -809,7 +828,7 @@ class _Runner:
         )
 
     async def run(self, *, reconcile_only: bool = False) -> RunSummary:
-        await asyncio.to_thread(self.ledger.refresh)
+        await offload.to_thread(self.ledger.refresh)
         # Start-up: whatever was signed or on its way when the last run stopped is
         # ambiguous until DIAN is asked.
         interrupted = [
@@ -942,7 +961,7 @@ class _Runner:
     async def _send(self, rec: DocRecord) -> None:
         if not self.breaker.allow(time.monotonic()):
             return  # picked up again once the breaker lets requests through
-        xml, cufe, issue_date, report = await asyncio.to_thread(self._prepare, rec)
+        xml, cufe, issue_date, report = await offload.to_thread(self._prepare, rec)
         if report is not None and report.rechazos:
             await self._hold(rec, report)
             return
@@ -959,12 +978,14 @@ class _Runner:
                 ("state", rec.doc_id, {"state": SENDING, "next_at": None}),
             ]
         )
+        # The preflight read the facts from these bytes and verified their signature.
+        facts = report.facts if report is not None else None
         if self.batch_wait and self.test_set_id:
             result = await self.sender.submit(
-                xml, test_set_id=self.test_set_id, wait=self.batch_wait
+                xml, test_set_id=self.test_set_id, wait=self.batch_wait, facts=facts
             )
         else:
-            result = await self.sender.submit(xml, test_set_id=self.test_set_id)
+            result = await self.sender.submit(xml, test_set_id=self.test_set_id, facts=facts)
         await self._settle(rec.doc_id, result.outcome, cufe)
 
     async def _hold(self, rec: DocRecord, report: PreflightReport) -> None:

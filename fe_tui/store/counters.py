@@ -24,6 +24,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from fe_tui import offload
 from fe_tui.errors import CounterError
 from fe_tui.fileio import private_dir, write_private
 
@@ -125,7 +126,7 @@ class FileCounters:
             while self._waiting.get(loop):
                 batch = self._waiting.pop(loop)
                 try:
-                    values = await asyncio.to_thread(self.next_many, [k for k, _ in batch])
+                    values = await offload.to_disk(self.next_many, [k for k, _ in batch])
                 except BaseException as exc:
                     for _, future in batch:
                         if not future.done():

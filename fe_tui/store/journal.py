@@ -66,6 +66,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fe_tui import offload
 from fe_tui.errors import FeError, InputError, JournalError
 from fe_tui.fileio import private_dir, write_private
 
@@ -324,10 +325,17 @@ class Journal:
         A retry of the same document (after a connection failure, a crash, a
         rejection) sends the same file again instead of naming a new one.
         """
+        return self._reusable_zip(document_key, xml, None)
+
+    def _reusable_zip(
+        self, document_key: str, xml: bytes, events: list[JournalEvent] | None
+    ) -> tuple[str, bytes] | None:
         folder = self._folder(document_key)
         if not _same_bytes(folder / "document.xml", xml):
             return None
-        prepared = [e for e in self.events(document_key) if e.event == "prepared"]
+        if events is None:
+            events = self.events(document_key)
+        prepared = [e for e in events if e.event == "prepared"]
         if not prepared:
             return None
         name = prepared[-1].data.get("zip_name")
@@ -338,6 +346,14 @@ class Journal:
         except OSError:
             return None
         return name, data
+
+    def send_state(
+        self, document_key: str, xml: bytes
+    ) -> tuple[list[JournalEvent], tuple[str, bytes] | None]:
+        """:meth:`events` and :meth:`reusable_zip` of ``xml`` together (what a send reads under
+        the document's lock), the events read once."""
+        events = self.events(document_key)
+        return events, self._reusable_zip(document_key, xml, events)
 
     # -- the lock ---------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -351,7 +367,7 @@ class Journal:
         if lock is None:
             lock = _LOCKS[name] = asyncio.Lock()
         async with lock:
-            fd = await asyncio.to_thread(self._open_lock, document_key)
+            fd = await offload.to_thread(self._open_lock, document_key)
             try:
                 delay = 0.005
                 while True:
@@ -386,27 +402,33 @@ class Journal:
         self, document_key: str, xml: bytes, zip_name: str, zip_bytes: bytes, /, **data: Any
     ) -> Path:
         """:meth:`record_prepared` in a thread."""
-        return await asyncio.to_thread(
+        return await offload.to_disk(
             lambda: self.record_prepared(document_key, xml, zip_name, zip_bytes, **data)
         )
 
     async def aappend(self, document_key: str, event: str, /, **data: Any) -> None:
         """:meth:`append` in a thread."""
-        await asyncio.to_thread(lambda: self.append(document_key, event, **data))
+        await offload.to_disk(lambda: self.append(document_key, event, **data))
 
     async def arecord_call(
         self, document_key: str, event: str, answer: bytes | None, /, **data: Any
     ) -> None:
         """:meth:`record_call` in a thread."""
-        await asyncio.to_thread(lambda: self.record_call(document_key, event, answer, **data))
+        await offload.to_disk(lambda: self.record_call(document_key, event, answer, **data))
 
     async def aevents(self, document_key: str) -> list[JournalEvent]:
         """:meth:`events` in a thread."""
-        return await asyncio.to_thread(self.events, document_key)
+        return await offload.to_thread(self.events, document_key)
+
+    async def asend_state(
+        self, document_key: str, xml: bytes
+    ) -> tuple[list[JournalEvent], tuple[str, bytes] | None]:
+        """:meth:`send_state` in a thread."""
+        return await offload.to_thread(self.send_state, document_key, xml)
 
     async def areusable_zip(self, document_key: str, xml: bytes) -> tuple[str, bytes] | None:
         """:meth:`reusable_zip` in a thread."""
-        return await asyncio.to_thread(self.reusable_zip, document_key, xml)
+        return await offload.to_thread(self.reusable_zip, document_key, xml)
 
 
 def _same_bytes(path: Path, content: bytes) -> bool:
