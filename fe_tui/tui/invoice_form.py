@@ -1251,29 +1251,55 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
     def action_add_line(self) -> None:
         """Check the line row and put it in the table (or back in its place when editing)."""
         line = self._pending_line()
-        errors = ie.line_errors(line, self.today)
-        if errors:
-            self._show("msg-line", " · ".join(errors.values()))
-            focus = {
-                "line.description": "#line-description",
-                "line.quantity": "#line-quantity",
-                "line.unit_code": "#line-unit",
-                "line.unit_price": "#line-price",
-                "line.tax": "#line-tax",
-            }[next(iter(errors))]
-            self.set_focus(self.query_one(focus))
+        fields = {
+            "line.description": "#line-description",
+            "line.quantity": "#line-quantity",
+            "line.unit_code": "#line-unit",
+            "line.unit_price": "#line-price",
+            "line.tax": "#line-tax",
+        }
+        if self._row_refused("msg-line", ie.line_errors(line, self.today), fields):
             return
         line.unit_code = line.unit_code.strip()
-        editing = self._editing
-        if editing is not None and editing < len(self.lines):
-            self.lines[editing] = line
-        else:
-            self.lines.append(line)
-        self._show("msg-line", "")
-        self._show("msg-lines", "")
-        self._clear_line_row()
-        self._refresh_lines()
+        self._put_row(self.lines, self._editing, line, "line", self._clear_line_row)
         self.set_focus(self.query_one("#line-description", Input))
+
+    def _row_refused(
+        self,
+        message: str,
+        errors: dict[str, str],
+        fields: dict[str, str],
+        fallback: str | None = None,
+    ) -> bool:
+        """An entry row's errors: shown in ``message``, the first wrong field focused
+        (``fields`` maps an error's name to its widget; others focus ``fallback``, by
+        default the first field). ``True`` when there were any."""
+        if not errors:
+            return False
+        self._show(message, " · ".join(errors.values()))
+        first = next(iter(errors))
+        self.set_focus(self.query_one(fields.get(first, fallback or next(iter(fields.values())))))
+        return True
+
+    def _put_row(
+        self,
+        items: list[Any],
+        editing: int | None,
+        item: Any,
+        row: str,
+        clear: Callable[[], None],
+    ) -> None:
+        """A checked entry row into its table: in its place when it was taken from there
+        (``editing``), else at the end; the row's messages (``msg-<row>``, ``msg-<row>s``)
+        and fields are cleared and the tables and totals redrawn."""
+        if editing is not None and editing < len(items):
+            items[editing] = item
+        else:
+            items.append(item)
+        self._show(f"msg-{row}", "")
+        self._show(f"msg-{row}s", "")
+        clear()
+        self._refresh_lines()
 
     def action_remove_line(self) -> None:
         """Remove the line under the table's cursor."""
@@ -1361,28 +1387,17 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
     def action_add_charge(self) -> None:
         """Check the discount/charge row and put it in its table (or back in its place)."""
         charge = self._pending_charge()
-        errors = ie.allowance_charge_errors(charge)
-        if errors:
-            self._show("msg-charge", " · ".join(errors.values()))
-            focus = {
-                "charge.value": "#charge-value",
-                "charge.mode": "#charge-mode",
-                "charge.reason": "#charge-reason",
-                "charge.reason_code": "#charge-code",
-            }.get(next(iter(errors)), "#charge-value")
-            self.set_focus(self.query_one(focus))
+        fields = {
+            "charge.value": "#charge-value",
+            "charge.mode": "#charge-mode",
+            "charge.reason": "#charge-reason",
+            "charge.reason_code": "#charge-code",
+        }
+        if self._row_refused("msg-charge", ie.allowance_charge_errors(charge), fields):
             return
         charge.value = charge.value.strip()
         charge.reason = charge.reason.strip()
-        editing = self._editing_charge
-        if editing is not None and editing < len(self.charges):
-            self.charges[editing] = charge
-        else:
-            self.charges.append(charge)
-        self._show("msg-charge", "")
-        self._show("msg-charges", "")
-        self._clear_charge_row()
-        self._refresh_lines()
+        self._put_row(self.charges, self._editing_charge, charge, "charge", self._clear_charge_row)
         self.set_focus(self.query_one("#charge-kind"))
 
     def action_remove_charge(self) -> None:
@@ -1468,26 +1483,22 @@ class InvoiceFormScreen(Screen[ie.SavedDocument | None]):
         """Check the withholding row and put it in its table (or back in its place)."""
         held = self._pending_withholding()
         errors = ie.withholding_errors(held, self.lines, self.today)
-        if errors:
-            self._show("msg-withholding", " · ".join(errors.values()))
-            focus = {
-                "withholding.scheme": "#withholding-scheme",
-                "withholding.percent": "#withholding-percent",
-                "withholding.base": "#withholding-base",
-            }.get(next(iter(errors)), "#withholding-percent")
-            self.set_focus(self.query_one(focus))
+        fields = {
+            "withholding.scheme": "#withholding-scheme",
+            "withholding.percent": "#withholding-percent",
+            "withholding.base": "#withholding-base",
+        }
+        if self._row_refused("msg-withholding", errors, fields, "#withholding-percent"):
             return
         held.percent = held.percent.strip()
         held.base = held.base.strip()
-        editing = self._editing_withholding
-        if editing is not None and editing < len(self.withholdings):
-            self.withholdings[editing] = held
-        else:
-            self.withholdings.append(held)
-        self._show("msg-withholding", "")
-        self._show("msg-withholdings", "")
-        self._clear_withholding_row()
-        self._refresh_lines()
+        self._put_row(
+            self.withholdings,
+            self._editing_withholding,
+            held,
+            "withholding",
+            self._clear_withholding_row,
+        )
         self.set_focus(self.query_one("#withholding-scheme"))
 
     def action_remove_withholding(self) -> None:
