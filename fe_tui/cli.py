@@ -185,7 +185,10 @@ def main(ctx: click.Context, data_dir: Path | None, company_nit: str | None) -> 
 @handle_errors
 def open_console(company_nit: str | None = None, settings: Settings | None = None) -> None:
     """Open the console (Textual is imported only now: the CLI stays fast without it)."""
-    if not sys.stdin.isatty() or not sys.stdout.isatty():
+    # A driver named by the environment draws elsewhere: `textual serve` runs the console
+    # with pipes, not a terminal, and sets TEXTUAL_DRIVER to its web driver.
+    driven = bool(os.environ.get("TEXTUAL_DRIVER"))
+    if not driven and (not sys.stdin.isatty() or not sys.stdout.isatty()):
         from fe_tui.errors import InputError
 
         raise InputError(

@@ -243,3 +243,30 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("Error:")
     assert "Traceback" not in proc.stderr
+
+
+def test_the_console_without_a_terminal_is_refused_in_spanish(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(tmp_path / "datos")], env={"TEXTUAL_DRIVER": ""}
+    )
+    assert result.exit_code == 2, result.output
+    assert "La consola necesita una terminal" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_textual_serve_opens_the_console_through_its_driver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`textual serve "fe-tui demo"` runs fe-tui with pipes and TEXTUAL_DRIVER set to its
+    web driver: the console must open (it was refused as "no terminal")."""
+    from fe_tui.tui import app
+
+    opened: list[object] = []
+    monkeypatch.setattr(app, "run_console", lambda **kw: opened.append(kw) or 0)
+    result = CliRunner().invoke(
+        main,
+        ["--data-dir", str(tmp_path / "datos")],
+        env={"TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver"},
+    )
+    assert result.exit_code == 0, result.output
+    assert len(opened) == 1
