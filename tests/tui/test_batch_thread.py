@@ -138,3 +138,56 @@ async def test_quitting_in_the_middle_of_a_batch_loses_no_document(tmp_path: Pat
     after = InvoiceQueue(store, company, settings).ledger.docs.values()
     assert {r.state for r in after} == {ACCEPTED}
     assert sorted(r.number for r in after if r.number is not None) == numbers
+
+
+async def test_a_second_ctrl_q_cancels_the_batch_and_nothing_reaches_dian_twice(
+    tmp_path: Path,
+) -> None:
+    from fe_tui.services.sessions import simulator_config_for
+    from fe_tui.simulator import create_app
+
+    ws = demo_workspace(tmp_path, documents=10)
+    company = ws.current()
+    assert company is not None
+    numbers = sorted(
+        r.number
+        for r in InvoiceQueue(ws.store, company, ws.settings).ledger.docs.values()
+        if r.number is not None
+    )
+    # One simulator for the console's batch and for the next run: it counts every send.
+    sim = create_app(simulator_config_for(ws.store, company, ws.settings))
+    gated = GatedTransport(httpx.ASGITransport(app=sim), free=3)
+    app = FeConsole(ws, refresh_seconds=0, transport=gated)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.query_one(QueuePane)
+        await pilot.press("e")
+        assert await wait_until(pilot, gated.blocked.is_set)
+        await pilot.press("ctrl+q")  # first: stop at a document boundary
+        await pilot.pause()
+        await pilot.press("ctrl+q")  # second: now
+        gated.gate.set()
+        await app.workers.wait_for_complete()
+        run = pane.background
+        assert run is not None and run.join(timeout=60)
+    assert app.return_code == 0
+
+    settings = Settings.load(ws.settings.data_dir, env={})
+    store = Store(settings.data_dir)
+    queue = InvoiceQueue(store, company, settings)
+    docs = list(queue.ledger.docs.values())
+    assert len(docs) == 10 and any(r.state != ACCEPTED for r in docs)
+    assert sorted(r.number for r in docs if r.number is not None) == numbers
+
+    # The next run reconciles what was on its way (GetStatus first) and sends the rest once.
+    cert = ws.load_certificate(company, ws.known_password(company))
+    async with open_company_session(
+        store, settings, company, cert, transport=httpx.ASGITransport(app=sim)
+    ) as session:
+        await queue.run(session, cert)
+    after = InvoiceQueue(store, company, settings).ledger.docs.values()
+    assert {r.state for r in after} == {ACCEPTED}
+    assert sorted(r.number for r in after if r.number is not None) == numbers
+    documents = sim.state.summary()["documents"]
+    assert documents["max_sends_per_document"] == 1, documents
+    assert documents["sends_total"] == 10, documents
