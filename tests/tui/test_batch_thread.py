@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from fe_tui.services.console import Workspace
 from fe_tui.services.invoice_queue import ACCEPTED, READY, InvoiceQueue
 from fe_tui.services.sessions import in_process_simulator, open_company_session
 from fe_tui.settings import Settings
@@ -58,6 +59,19 @@ async def settle(app: FeConsole, pilot: object) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
     await app.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def run_the_rest(
+    ws: Workspace, queue: InvoiceQueue, transport: httpx.AsyncBaseTransport
+) -> None:
+    """What a next ``queue run`` does after the console closed: the queue, reopened from
+    disk (``queue``), run to its end on ``transport`` with the session's certificate."""
+    company = queue.company
+    cert = ws.load_certificate(company, ws.known_password(company))
+    async with open_company_session(
+        queue.store, queue.settings, company, cert, transport=transport
+    ) as session:
+        await queue.run(session, cert)
 
 
 async def test_the_console_answers_keys_while_a_batch_is_stuck_in_a_send(tmp_path: Path) -> None:
@@ -125,16 +139,7 @@ async def test_quitting_in_the_middle_of_a_batch_loses_no_document(tmp_path: Pat
     assert all(r.cufe for r in docs if r.state == ACCEPTED)
 
     # The next run sends the rest, under the same numbers.
-    cert = ws.load_certificate(company, ws.known_password(company))
-
-    async def rest() -> None:
-        transport = in_process_simulator(store, company, settings)
-        async with open_company_session(
-            store, settings, company, cert, transport=transport
-        ) as session:
-            await queue.run(session, cert)
-
-    await rest()
+    await run_the_rest(ws, queue, in_process_simulator(store, company, settings))
     after = InvoiceQueue(store, company, settings).ledger.docs.values()
     assert {r.state for r in after} == {ACCEPTED}
     assert sorted(r.number for r in after if r.number is not None) == numbers
@@ -180,11 +185,7 @@ async def test_a_second_ctrl_q_cancels_the_batch_and_nothing_reaches_dian_twice(
     assert sorted(r.number for r in docs if r.number is not None) == numbers
 
     # The next run reconciles what was on its way (GetStatus first) and sends the rest once.
-    cert = ws.load_certificate(company, ws.known_password(company))
-    async with open_company_session(
-        store, settings, company, cert, transport=httpx.ASGITransport(app=sim)
-    ) as session:
-        await queue.run(session, cert)
+    await run_the_rest(ws, queue, httpx.ASGITransport(app=sim))
     after = InvoiceQueue(store, company, settings).ledger.docs.values()
     assert {r.state for r in after} == {ACCEPTED}
     assert sorted(r.number for r in after if r.number is not None) == numbers
