@@ -262,3 +262,23 @@ async def test_one_runner_per_company(world: World) -> None:
     other = iq.InvoiceQueue(world.store, world.company, world.settings)
     with other._run_lock(), pytest.raises(iq.QueueError, match="Otra ejecución"):
         await world.run()
+
+
+async def test_a_document_is_signed_at_the_moment_it_is_dated(world: World) -> None:
+    """IssueDate and SigningTime come from one moment of the queue's clock: a document
+    dated just before midnight and signed just after it would be two days (FAD09)."""
+    from datetime import datetime, timedelta
+
+    from fe_tui.domain.colombia import COLOMBIA_TZ
+
+    tomorrow = datetime.now(COLOMBIA_TZ).date() + timedelta(days=1)
+    moment = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 0, 0, 5, tzinfo=COLOMBIA_TZ)
+    world.queue.clock = lambda: moment  # another day than the machine's: any gap shows
+    rec = world.queue.add(example("factura")).record
+    await world.run()
+    rec = world.queue.ledger.get(rec.doc_id)
+    assert rec is not None and rec.cufe, rec
+    signed = (world.settings.state_dir / "journal" / rec.cufe / "document.xml").read_text()
+    assert f"<cbc:IssueDate>{tomorrow.isoformat()}</cbc:IssueDate>" in signed
+    assert "<cbc:IssueTime>00:00:05-05:00</cbc:IssueTime>" in signed
+    assert f"SigningTime>{tomorrow.isoformat()}T00:00:05" in signed, signed[-3000:]

@@ -926,7 +926,8 @@ class _Runner:
 
     # -- one document ------------------------------------------------------------------------------
     def _prepare(self, rec: DocRecord) -> tuple[bytes, str, str, PreflightReport | None]:
-        """Build, sign (now, Colombian time), preflight (unless forced). In a thread.
+        """Build and sign (both at the queue's clock, Colombian time), preflight (unless
+        forced). In a thread.
 
         Returns (xml, cufe, issue date, preflight report or None when forced).
         """
@@ -934,7 +935,10 @@ class _Runner:
         if rec.kind != "invoice" and rec.reference:
             data = self._with_reference(data, rec.reference)
         # Re-dated on the stored data and validated once (every validator runs on the new date).
-        data = documents.redated(data, documents.issue_moment(self.q.clock()))
+        # Signed at that same moment: IssueDate and SigningTime can't fall on two days (a
+        # document dated 23:59:59 and signed after midnight in Colombia is rejected, FAD09).
+        moment = documents.issue_moment(self.q.clock())
+        data = documents.redated(data, moment)
         try:
             request = DocumentRequest.model_validate(data)
         except ValidationError as exc:
@@ -944,7 +948,9 @@ class _Runner:
         # The preflight validates the schema itself (ZB01 holds the document); forced
         # documents are still validated while building.
         built = documents.build(request, validate=self.force)
-        signed = documents.sign_tree(built.document.root, self.cert, role=request.signer_role)
+        signed = documents.sign_tree(
+            built.document.root, self.cert, role=request.signer_role, signing_time=moment
+        )
         report = None if self.force else preflight(signed, self.registry)
         return signed, built.document.uuid, request.document.issue_at.date().isoformat(), report
 
