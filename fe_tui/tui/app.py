@@ -10,7 +10,8 @@ quits. The footer shows only the keys that apply now (``check_action``).
 
 SSH: animations off, no mouse needed, a clean exit on SIGHUP (the terminal went
 away), colours from the 16 ANSI names and every state also in words, so it
-reads with 16 colours and with ``NO_COLOR``.
+reads with 16 colours (where the terminal has only those, a theme whose accent, warning
+and error stay three colours, see :func:`theme_for`) and with ``NO_COLOR``.
 
 The invoice form is another helper's: when ``fe_tui.tui.invoice_form`` exists,
 ``n`` pushes its ``InvoiceFormScreen`` (imported lazily, see
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib
 import importlib.util
 import inspect
@@ -35,6 +37,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.markup import escape
 from textual.screen import Screen
+from textual.theme import BUILTIN_THEMES, Theme
 from textual.widgets import Footer, Static
 
 from fe_tui.errors import FeError, InputError
@@ -122,6 +125,22 @@ class MainScreen(Screen[None]):
             app.paint_header()
 
 
+#: The theme for a terminal of 16 colours. There the default theme's accent (orange:
+#: section titles, the focused pane), its warning and its error colour all become bright
+#: red, so a title reads as an error. This one is the default with an accent that becomes
+#: bright magenta and a warning that becomes bright yellow (error stays red, success
+#: green, primary cyan). Textual's ``ansi-dark`` was tried: it drops the fields'
+#: backgrounds, so in the form a label and its value run together.
+SIXTEEN_COLOUR_THEME = dataclasses.replace(
+    BUILTIN_THEMES["textual-dark"], name="fe-tui-16", accent="#ff55ff", warning="#ffff55"
+)
+
+
+def theme_for(color_system: str | None) -> Theme | None:
+    """The theme to use for Rich's ``color_system`` of the terminal (``None``: the default)."""
+    return SIXTEEN_COLOUR_THEME if color_system in ("standard", "windows") else None
+
+
 class FeConsole(App[None]):
     """The support agent's console over one data directory (see the module docstring)."""
 
@@ -168,6 +187,10 @@ class FeConsole(App[None]):
         self.transport = transport
         self.refresh_seconds = refresh_seconds
         self.animation_level = "none"
+        theme = theme_for(self.console.color_system)
+        if theme is not None:
+            self.register_theme(theme)
+            self.theme = theme.name
         # The first frame shows the company from its raw record; the models, the queue
         # and the panes' states are read after it, in a thread (_load_company).
         self.heading: CompanyHeading | None = workspace.heading(company_nit)

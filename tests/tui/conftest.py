@@ -61,6 +61,16 @@ def locked(ws: Workspace) -> Workspace:
     return ws
 
 
+@pytest.fixture(autouse=True)
+def _truecolor_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests (and their snapshots) run as on a truecolor terminal, whatever TERM the runner
+    has: with ``TERM=xterm`` Textual detects 16 colours and the console then takes its
+    16-colour theme (``tui.app.theme_for``), which its own test asks for."""
+    from textual import constants
+
+    monkeypatch.setattr(constants, "COLOR_SYSTEM", "truecolor")
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     monkeypatch.delenv("FE_TUI_CERT_PASSWORD", raising=False)

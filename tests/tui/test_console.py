@@ -315,3 +315,29 @@ async def test_no_color_keeps_the_environment_in_words(
         assert bar.startswith("PRODUCCIÓN · ")
         screen = app.export_screenshot()
         assert "PRODUCCIÓN" in screen and "lista" in screen  # the states are words too
+
+
+async def test_sixteen_colours_keep_titles_warnings_and_errors_apart(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 16 colours the default theme's accent, warning and error all become bright
+    red (a section title read as an error); the console then uses its own theme."""
+    from rich.color import Color, ColorSystem
+    from textual import constants
+
+    def ansi(variables: dict[str, str], name: str) -> int | None:
+        return Color.parse(variables[name]).downgrade(ColorSystem.STANDARD).number
+
+    default = FeConsole(workspace, refresh_seconds=0)
+    assert default.console.color_system == "truecolor" and default.theme == "textual-dark"
+
+    monkeypatch.setattr(constants, "COLOR_SYSTEM", "standard")
+    app = FeConsole(workspace, refresh_seconds=0)
+    assert app.console.color_system == "standard"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        variables = app.get_css_variables()
+        colours = {ansi(variables, n) for n in ("accent", "warning", "error", "success")}
+        assert len(colours) == 4, colours
+        bar = text_of(app.screen.query_one("#env-bar"))
+        assert bar.startswith("SIMULADOR · ")
