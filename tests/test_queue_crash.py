@@ -2,8 +2,12 @@
 
 A separate ``fe-tui simulator`` process plays DIAN (with some latency, so each
 run is killed in the middle of real work); a 200-document batch is run by
-``fe-tui queue run`` subprocesses that are killed at random moments until one
-run finishes by itself. Afterwards the store loads, every document is
+``fe-tui queue run`` subprocesses that are killed at random moments, then one
+uninterrupted run finishes it. Each kill moment is set by the run's progress
+(0 or 1 new send seen by the simulator, then a random part of a send), not by
+the wall clock: on a fast machine a timed kill let whole batches finish
+between kills. Measured here, 50 kills leave about half the batch to the
+final run (95-109 of 200 sent, three seeds). Afterwards the store loads, every document is
 accepted under 200 distinct consecutive numbers, and the simulator saw each
 document key exactly once (``max_sends_per_document`` = 1).
 
@@ -81,6 +85,11 @@ def _cli(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
     return done
 
 
+def _sends_total(base: str) -> int:
+    state = httpx.get(f"{base}/_simulator/state", timeout=10).json()
+    return int(state["documents"]["sends_total"])
+
+
 def _crash_until_done(tmp_path: Path, base: str, kills: int, latency_ms: int) -> int:
     data = tmp_path / "datos"
     url = f"{base}/WcfDianCustomerServices.svc"
@@ -91,15 +100,29 @@ def _crash_until_done(tmp_path: Path, base: str, kills: int, latency_ms: int) ->
     env = {**os.environ, "FE_TUI_CERT_PASSWORD": "fe-tui-demo"}
     killed = 0
     while killed < kills:
+        # The kill moment follows the run's progress, not the wall clock, so the
+        # test means the same on a slow machine and a fast one: wait until the
+        # simulator has received 0 or 1 new send from this run (0 kills it while it
+        # starts, loads the store or reconciles), then a random sliver of a send
+        # more (the kill lands before, during or after an answer).
+        sends_before = _sends_total(base)
         proc = subprocess.Popen(
             [*CLI, "--data-dir", str(data), "queue", "run", "--json"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
         )
-        time.sleep(rng.uniform(0.4, 1.6))
+        target = sends_before + rng.randint(0, 1)
+        deadline = time.monotonic() + 60
+        while _sends_total(base) < target:
+            if proc.poll() is not None:
+                raise AssertionError(f"a run ended by itself (exit {proc.returncode}) mid-batch")
+            if time.monotonic() > deadline:
+                raise AssertionError("a run sent nothing for a minute")
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, latency_ms / 2000))
         if proc.poll() is not None:
-            raise AssertionError("a run finished before it could be killed: raise the latency")
+            raise AssertionError(f"a run ended by itself (exit {proc.returncode}) mid-batch")
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         killed += 1
@@ -109,7 +132,7 @@ def _crash_until_done(tmp_path: Path, base: str, kills: int, latency_ms: int) ->
         for d in json.loads(_cli(data, "queue", "list", "--json").stdout)
         if d["state"] != "accepted"
     ]
-    assert pending, "the batch finished before the last kill: raise the latency"
+    assert pending, "the batch finished before the last kill"
     httpx.post(f"{base}/_simulator/faults", json={}).raise_for_status()
     # Then one run, uninterrupted, finishes the batch (reconciling what the kills left).
     _cli(data, "queue", "run")
