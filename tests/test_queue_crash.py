@@ -2,14 +2,11 @@
 
 A separate ``fe-tui simulator`` process plays DIAN (with some latency, so each
 run is killed in the middle of real work); a 200-document batch is run by
-``fe-tui queue run`` subprocesses that are killed at random moments, then one
-uninterrupted run finishes it. Each kill moment is set by the run's progress
-(0 or 1 new send seen by the simulator, then a random part of a send), not by
-the wall clock: on a fast machine a timed kill let whole batches finish
-between kills. Measured here, 50 kills leave about half the batch to the
-final run (95-109 of 200 sent, three seeds). Afterwards the store loads, every document is
-accepted under 200 distinct consecutive numbers, and the simulator saw each
-document key exactly once (``max_sends_per_document`` = 1).
+``fe-tui queue run`` subprocesses that are killed at random moments (set by
+each run's progress, see ``_kill_after_sends``), then one uninterrupted run
+finishes it. Afterwards the store loads, every document is accepted under 200
+distinct consecutive numbers, and the simulator saw each document key exactly
+once (``max_sends_per_document`` = 1).
 
 The default run kills a few times; the ``slow`` variant (run by CI) kills at
 least 50 times.
@@ -90,6 +87,32 @@ def _sends_total(base: str) -> int:
     return int(state["documents"]["sends_total"])
 
 
+def _kill_after_sends(proc: subprocess.Popen[bytes], base: str, sends: int, then: float) -> None:
+    """SIGKILL ``proc`` once the simulator has counted ``sends`` sends, ``then`` seconds later.
+
+    The kill moment follows the run's progress, not the wall clock, so the test
+    means the same on a slow machine and a fast one (timed kills let a whole
+    run finish between kills on a fast one). No new send kills the run while it
+    starts, loads the store or reconciles; ``then`` (a part of one send's
+    latency) lands the kill before, during or after an answer. Measured here,
+    50 kills leave about half the batch to the final run (95-109 of 200 sent,
+    three seeds).
+    """
+    deadline = time.monotonic() + 60
+    while _sends_total(base) < sends:
+        if proc.poll() is not None:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError("a run sent nothing for a minute")
+        time.sleep(0.01)
+    else:
+        time.sleep(then)
+    if proc.poll() is not None:
+        raise AssertionError(f"a run ended by itself (exit {proc.returncode}) mid-batch")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
 def _crash_until_done(tmp_path: Path, base: str, kills: int, latency_ms: int) -> int:
     data = tmp_path / "datos"
     url = f"{base}/WcfDianCustomerServices.svc"
@@ -100,11 +123,6 @@ def _crash_until_done(tmp_path: Path, base: str, kills: int, latency_ms: int) ->
     env = {**os.environ, "FE_TUI_CERT_PASSWORD": "fe-tui-demo"}
     killed = 0
     while killed < kills:
-        # The kill moment follows the run's progress, not the wall clock, so the
-        # test means the same on a slow machine and a fast one: wait until the
-        # simulator has received 0 or 1 new send from this run (0 kills it while it
-        # starts, loads the store or reconciles), then a random sliver of a send
-        # more (the kill lands before, during or after an answer).
         sends_before = _sends_total(base)
         proc = subprocess.Popen(
             [*CLI, "--data-dir", str(data), "queue", "run", "--json"],
@@ -112,19 +130,9 @@ def _crash_until_done(tmp_path: Path, base: str, kills: int, latency_ms: int) ->
             stderr=subprocess.DEVNULL,
             env=env,
         )
-        target = sends_before + rng.randint(0, 1)
-        deadline = time.monotonic() + 60
-        while _sends_total(base) < target:
-            if proc.poll() is not None:
-                raise AssertionError(f"a run ended by itself (exit {proc.returncode}) mid-batch")
-            if time.monotonic() > deadline:
-                raise AssertionError("a run sent nothing for a minute")
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0, latency_ms / 2000))
-        if proc.poll() is not None:
-            raise AssertionError(f"a run ended by itself (exit {proc.returncode}) mid-batch")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        _kill_after_sends(
+            proc, base, sends_before + rng.randint(0, 1), rng.uniform(0, latency_ms / 2000)
+        )
         killed += 1
     # Every kill interrupted real work: documents were still pending after the last one.
     pending = [
